@@ -1,0 +1,334 @@
+"""
+Admin for the practice owner. ``Engagement.status`` is read-only here: it only
+changes through the workflow. Evidence and audit records are read-only, and
+the bodies of session notes are never displayed (they belong to the coach and
+the coachee only).
+"""
+
+from django.contrib import admin
+from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from django.utils.translation import gettext_lazy as _
+
+from .models import (
+    AuditEvent,
+    ClosingReview,
+    Coach,
+    CoachingSession,
+    Convention,
+    Engagement,
+    HRMembership,
+    Objective,
+    ObjectiveScore,
+    Organization,
+    PrivateNote,
+    SharedSummary,
+    Signature,
+    SponsorReport,
+    StatusChange,
+    User,
+)
+
+
+class ReadOnlyAdminMixin:
+    """Records that are evidence: visible, never edited or deleted by hand."""
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(User)
+class UserAdmin(BaseUserAdmin):
+    ordering = ["email"]
+    list_display = [
+        "email",
+        "first_name",
+        "last_name",
+        "language",
+        "is_staff",
+        "is_active",
+    ]
+    list_filter = ["is_staff", "is_superuser", "is_active", "language"]
+    search_fields = ["email", "first_name", "last_name"]
+    fieldsets = [
+        (None, {"fields": ["email", "password"]}),
+        (_("Personal info"), {"fields": ["first_name", "last_name", "language"]}),
+        (
+            _("Permissions"),
+            {
+                "fields": [
+                    "is_active",
+                    "is_staff",
+                    "is_superuser",
+                    "groups",
+                    "user_permissions",
+                ]
+            },
+        ),
+        (_("Important dates"), {"fields": ["last_login", "date_joined"]}),
+    ]
+    add_fieldsets = [
+        (
+            None,
+            {
+                "classes": ["wide"],
+                "fields": [
+                    "email",
+                    "first_name",
+                    "last_name",
+                    "password1",
+                    "password2",
+                ],
+            },
+        )
+    ]
+
+
+class HRMembershipInline(admin.TabularInline):
+    model = HRMembership
+    extra = 0
+    autocomplete_fields = ["user"]
+
+
+@admin.register(Organization)
+class OrganizationAdmin(admin.ModelAdmin):
+    list_display = ["name", "registration_number", "created_at"]
+    search_fields = ["name", "registration_number"]
+    inlines = [HRMembershipInline]
+
+
+@admin.register(HRMembership)
+class HRMembershipAdmin(admin.ModelAdmin):
+    list_display = ["user", "organization", "created_at"]
+    list_filter = ["organization"]
+    search_fields = ["user__email", "user__last_name", "organization__name"]
+    autocomplete_fields = ["user", "organization"]
+    list_select_related = ["user", "organization"]
+
+
+@admin.register(Coach)
+class CoachAdmin(admin.ModelAdmin):
+    list_display = ["user", "credentials", "is_active"]
+    list_filter = ["is_active"]
+    search_fields = ["user__email", "user__first_name", "user__last_name"]
+    autocomplete_fields = ["user"]
+    list_select_related = ["user"]
+
+
+class ObjectiveInline(admin.StackedInline):
+    model = Objective
+    extra = 0
+    fields = ["position", "title", "success_indicators", "approved_by_coachee_at"]
+    readonly_fields = ["approved_by_coachee_at"]
+
+
+class StatusChangeInline(ReadOnlyAdminMixin, admin.TabularInline):
+    model = StatusChange
+    extra = 0
+    fields = ["created_at", "from_status", "to_status", "actor", "actor_role", "reason"]
+    readonly_fields = fields
+
+
+@admin.register(Engagement)
+class EngagementAdmin(admin.ModelAdmin):
+    list_display = [
+        "title",
+        "coachee",
+        "sponsor",
+        "coach",
+        "organization",
+        "status",
+        "start_date",
+        "end_date",
+    ]
+    list_filter = ["status", "format", "language", "organization", "coach"]
+    search_fields = [
+        "title",
+        "coachee__email",
+        "coachee__last_name",
+        "sponsor__email",
+        "sponsor__last_name",
+        "organization__name",
+    ]
+    date_hierarchy = "start_date"
+    autocomplete_fields = ["organization", "coach", "coachee", "sponsor"]
+    list_select_related = ["organization", "coach__user", "coachee", "sponsor"]
+    readonly_fields = [
+        "status",
+        "status_changed_at",
+        "ended_at",
+        "created_at",
+        "updated_at",
+    ]
+    inlines = [ObjectiveInline, StatusChangeInline]
+
+
+@admin.register(StatusChange)
+class StatusChangeAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    list_display = [
+        "engagement",
+        "from_status",
+        "to_status",
+        "actor",
+        "actor_role",
+        "created_at",
+    ]
+    list_filter = ["to_status", "from_status"]
+    list_select_related = ["engagement__coachee", "actor"]
+    date_hierarchy = "created_at"
+
+
+@admin.register(Objective)
+class ObjectiveAdmin(admin.ModelAdmin):
+    list_display = ["title", "engagement", "position", "approved_by_coachee_at"]
+    search_fields = ["title", "engagement__title"]
+    list_select_related = ["engagement__coachee"]
+    raw_id_fields = ["engagement", "proposed_by"]
+
+
+@admin.register(ObjectiveScore)
+class ObjectiveScoreAdmin(admin.ModelAdmin):
+    list_display = [
+        "objective",
+        "milestone",
+        "rater",
+        "score",
+        "scored_by",
+        "scored_at",
+    ]
+    list_filter = ["milestone", "rater", "score"]
+    list_select_related = ["objective", "scored_by"]
+    raw_id_fields = ["objective", "report", "scored_by"]
+
+
+class SignatureInline(ReadOnlyAdminMixin, admin.TabularInline):
+    model = Signature
+    extra = 0
+    fields = [
+        "role",
+        "signer",
+        "signed_at",
+        "ip_address",
+        "auth_method",
+        "document_sha256",
+    ]
+    readonly_fields = fields
+
+
+@admin.register(Convention)
+class ConventionAdmin(admin.ModelAdmin):
+    list_display = ["engagement", "version", "status", "sent_at", "signed_at"]
+    list_filter = ["status"]
+    list_select_related = ["engagement__coachee"]
+    search_fields = ["engagement__title", "engagement__coachee__last_name"]
+    inlines = [SignatureInline]
+
+    def has_change_permission(self, request, obj=None):
+        # A convention sent for signature is frozen evidence.
+        if obj is not None and obj.status != Convention.Status.DRAFT:
+            return False
+        return super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def get_readonly_fields(self, request, obj=None):
+        return [
+            "status",
+            "document_sha256",
+            "sent_at",
+            "signed_at",
+            "voided_at",
+            "document",
+            "signed_document",
+        ]
+
+
+@admin.register(Signature)
+class SignatureAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    list_display = ["convention", "role", "signer", "signed_at", "ip_address"]
+    list_filter = ["role"]
+    list_select_related = ["convention__engagement__coachee", "signer"]
+
+
+@admin.register(CoachingSession)
+class CoachingSessionAdmin(admin.ModelAdmin):
+    list_display = [
+        "engagement",
+        "kind",
+        "starts_at",
+        "duration_minutes",
+        "format",
+        "status",
+    ]
+    list_filter = ["kind", "status", "format"]
+    date_hierarchy = "starts_at"
+    list_select_related = ["engagement__coachee"]
+    raw_id_fields = ["engagement", "cancelled_by"]
+    readonly_fields = ["uid", "sequence"]
+
+
+@admin.register(PrivateNote)
+class PrivateNoteAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """Metadata only: the note itself is the coach's alone."""
+
+    list_display = ["session", "updated_at"]
+    fields = ["session", "updated_at"]
+    list_select_related = ["session"]
+
+    def has_delete_permission(self, request, obj=None):
+        # Erasure requests are honoured by the owner; reading is not possible.
+        return request.user.is_superuser
+
+
+@admin.register(SharedSummary)
+class SharedSummaryAdmin(PrivateNoteAdmin):
+    """Metadata only: the summary is shared by the coach and the coachee only."""
+
+    list_display = ["session", "updated_by", "updated_at"]
+    fields = ["session", "updated_by", "updated_at"]
+    list_select_related = ["session", "updated_by"]
+
+
+@admin.register(SponsorReport)
+class SponsorReportAdmin(admin.ModelAdmin):
+    list_display = ["engagement", "period_start", "period_end", "status", "released_at"]
+    list_filter = ["status"]
+    list_select_related = ["engagement__coachee"]
+    raw_id_fields = ["engagement"]
+    readonly_fields = ["status", "submitted_at", "approved_at", "released_at"]
+
+
+@admin.register(ClosingReview)
+class ClosingReviewAdmin(admin.ModelAdmin):
+    list_display = ["engagement", "status", "coachee_validated_at", "released_at"]
+    list_filter = ["status"]
+    list_select_related = ["engagement__coachee"]
+    raw_id_fields = ["engagement"]
+    readonly_fields = [
+        "status",
+        "coachee_validated_at",
+        "released_at",
+        "synthesis_pdf",
+        "synthesis_sha256",
+    ]
+
+
+@admin.register(AuditEvent)
+class AuditEventAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    list_display = [
+        "created_at",
+        "actor",
+        "action",
+        "record_type",
+        "record_id",
+        "engagement",
+    ]
+    list_filter = ["action", "record_type"]
+    date_hierarchy = "created_at"
+    list_select_related = ["actor", "engagement__coachee"]

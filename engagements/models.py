@@ -1,0 +1,942 @@
+"""
+The records of a tripartite coaching engagement (see DOMAIN.md).
+
+Model methods state facts about one object. Writes live in ``services/``,
+reads scoped to a user in ``selectors.py``, and ``Engagement.status`` only
+changes through ``workflow.py``.
+"""
+
+import uuid
+from datetime import timedelta
+from decimal import Decimal
+
+from django.contrib.auth.models import AbstractUser, BaseUserManager
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import F, Q
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
+
+SCORE_MIN, SCORE_MAX = -2, 2
+
+
+class Role(models.TextChoices):
+    """A part a person plays in one engagement (HR is held per organization)."""
+
+    COACH = "coach", _("coach")
+    COACHEE = "coachee", _("coachee")
+    SPONSOR = "sponsor", _("sponsor")
+    HR = "hr", _("HR")
+
+
+class Language(models.TextChoices):
+    FRENCH = "fr", _("French")
+    ENGLISH = "en", _("English")
+
+
+class Format(models.TextChoices):
+    VIDEO = "video", _("video")
+    IN_PERSON = "in_person", _("in person")
+
+
+class UserManager(BaseUserManager):
+    use_in_migrations = True
+
+    def _create_user(self, email, password, **extra_fields):
+        if not email:
+            raise ValueError("An e-mail address is required.")
+        user = self.model(email=self.normalize_email(email).lower(), **extra_fields)
+        user.set_password(password)
+        user.save(using=self._db)
+        return user
+
+    def create_user(self, email, password=None, **extra_fields):
+        extra_fields.setdefault("is_staff", False)
+        extra_fields.setdefault("is_superuser", False)
+        return self._create_user(email, password, **extra_fields)
+
+    def create_superuser(self, email, password=None, **extra_fields):
+        extra_fields.setdefault("is_staff", True)
+        extra_fields.setdefault("is_superuser", True)
+        if not extra_fields["is_staff"] or not extra_fields["is_superuser"]:
+            raise ValueError("A superuser must have is_staff and is_superuser.")
+        return self._create_user(email, password, **extra_fields)
+
+
+class User(AbstractUser):
+    """A person who signs in with their e-mail address."""
+
+    username = None
+    email = models.EmailField(_("e-mail address"), unique=True)
+    language = models.CharField(
+        _("language"), max_length=5, choices=Language, default=Language.FRENCH
+    )
+
+    objects = UserManager()
+
+    USERNAME_FIELD = "email"
+    REQUIRED_FIELDS = []
+
+    class Meta:
+        verbose_name = _("user")
+        verbose_name_plural = _("users")
+        ordering = ["last_name", "first_name", "email"]
+
+    def __str__(self):
+        return self.get_full_name() or self.email
+
+    def save(self, *args, **kwargs):
+        self.email = self.email.lower()
+        super().save(*args, **kwargs)
+
+
+class Organization(models.Model):
+    """A client company whose managers are coached."""
+
+    name = models.CharField(_("name"), max_length=200, unique=True)
+    address = models.TextField(_("address"), blank=True)
+    registration_number = models.CharField(
+        _("registration number (SIRET)"), max_length=40, blank=True
+    )
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("organization")
+        verbose_name_plural = _("organizations")
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+
+class HRMembership(models.Model):
+    """A person who administers engagements for a whole organization."""
+
+    user = models.ForeignKey(
+        User,
+        on_delete=models.CASCADE,
+        related_name="hr_memberships",
+        verbose_name=_("user"),
+    )
+    organization = models.ForeignKey(
+        Organization,
+        on_delete=models.CASCADE,
+        related_name="hr_memberships",
+        verbose_name=_("organization"),
+    )
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("HR membership")
+        verbose_name_plural = _("HR memberships")
+        constraints = [
+            models.UniqueConstraint(fields=["user", "organization"], name="unique_hr_membership")
+        ]
+
+    def __str__(self):
+        return f"{self.user} — {self.organization}"
+
+
+class Coach(models.Model):
+    """A practitioner of the coaching practice."""
+
+    user = models.OneToOneField(
+        User,
+        on_delete=models.PROTECT,
+        related_name="coach_profile",
+        verbose_name=_("user"),
+    )
+    credentials = models.CharField(
+        _("credentials"),
+        max_length=200,
+        blank=True,
+        help_text=_("Certifications shown on conventions, e.g. 'ICF PCC'."),
+    )
+    bio = models.TextField(_("biography"), blank=True)
+    is_active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        verbose_name = _("coach")
+        verbose_name_plural = _("coaches")
+        ordering = ["user__last_name", "user__first_name"]
+
+    def __str__(self):
+        return str(self.user)
+
+
+class EngagementStatus(models.TextChoices):
+    """The states of DOMAIN.md; only ``workflow.py`` moves an engagement between them."""
+
+    DRAFT = "draft", _("draft")
+    KICKOFF = "kickoff", _("kickoff")
+    CONTRACTING = "contracting", _("awaiting signatures")
+    ACTIVE = "active", _("active")
+    CLOSING = "closing", _("closing review")
+    COMPLETED = "completed", _("completed")
+    WITHDRAWN = "withdrawn", _("withdrawn")
+    CANCELLED = "cancelled", _("cancelled")
+
+    @classmethod
+    def terminal(cls):
+        return [cls.COMPLETED, cls.WITHDRAWN, cls.CANCELLED]
+
+
+class EngagementQuerySet(models.QuerySet):
+    def open(self):
+        return self.exclude(status__in=EngagementStatus.terminal())
+
+
+class Engagement(models.Model):
+    """
+    One coaching engagement binding a coachee, their sponsor and a coach.
+
+    The coachee and the sponsor are roles held in this engagement only: the
+    same person may sponsor one engagement and be coached in another.
+    """
+
+    Status = EngagementStatus
+
+    organization = models.ForeignKey(
+        Organization,
+        on_delete=models.PROTECT,
+        related_name="engagements",
+        verbose_name=_("organization"),
+    )
+    coach = models.ForeignKey(
+        Coach,
+        on_delete=models.PROTECT,
+        related_name="engagements",
+        verbose_name=_("coach"),
+    )
+    coachee = models.ForeignKey(
+        User,
+        on_delete=models.PROTECT,
+        related_name="engagements_as_coachee",
+        verbose_name=_("coachee"),
+    )
+    sponsor = models.ForeignKey(
+        User,
+        on_delete=models.PROTECT,
+        related_name="engagements_as_sponsor",
+        verbose_name=_("sponsor"),
+    )
+    title = models.CharField(
+        _("title"),
+        max_length=200,
+        help_text=_("The career turn being accompanied, e.g. 'First director role'."),
+    )
+    coachee_job_title = models.CharField(_("coachee's job title"), max_length=200)
+    sponsor_job_title = models.CharField(_("sponsor's job title"), max_length=200)
+    # Only workflow.py writes these three fields.
+    status = models.CharField(
+        _("status"),
+        max_length=20,
+        choices=Status,
+        default=Status.DRAFT,
+        editable=False,
+    )
+    status_changed_at = models.DateTimeField(
+        _("status changed at"), default=timezone.now, editable=False
+    )
+    ended_at = models.DateTimeField(_("ended at"), null=True, blank=True, editable=False)
+    language = models.CharField(
+        _("language of the convention"),
+        max_length=5,
+        choices=Language,
+        default=Language.FRENCH,
+    )
+    start_date = models.DateField(_("start date"))
+    end_date = models.DateField(_("end date"))
+    sessions_contracted = models.PositiveSmallIntegerField(
+        _("contracted sessions"),
+        default=12,
+        validators=[MinValueValidator(1), MaxValueValidator(40)],
+    )
+    session_minutes = models.PositiveSmallIntegerField(
+        _("session length (minutes)"),
+        default=120,
+        validators=[MinValueValidator(30), MaxValueValidator(480)],
+    )
+    format = models.CharField(_("format"), max_length=20, choices=Format, default=Format.VIDEO)
+    fee_amount = models.DecimalField(
+        _("fees excluding tax (EUR)"),
+        max_digits=10,
+        decimal_places=2,
+        validators=[MinValueValidator(Decimal("0"))],
+    )
+    cancellation_notice_hours = models.PositiveSmallIntegerField(
+        _("cancellation notice (hours)"),
+        default=48,
+        help_text=_("A session cancelled later than this counts as held."),
+    )
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    objects = EngagementQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("engagement")
+        verbose_name_plural = _("engagements")
+        ordering = ["-start_date", "-id"]
+        indexes = [models.Index(fields=["status", "start_date"])]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status__in=EngagementStatus.values),
+                name="engagement_status_valid",
+            ),
+            models.CheckConstraint(
+                condition=Q(end_date__gt=F("start_date")),
+                name="engagement_ends_after_start",
+                violation_error_message=_("The end date must be after the start date."),
+            ),
+            models.CheckConstraint(
+                condition=~Q(coachee=F("sponsor")),
+                name="engagement_coachee_is_not_sponsor",
+                violation_error_message=_(
+                    "The coachee and the sponsor must be two different people."
+                ),
+            ),
+            models.CheckConstraint(
+                condition=Q(sessions_contracted__gte=1, sessions_contracted__lte=40),
+                name="engagement_sessions_contracted_range",
+            ),
+            models.CheckConstraint(
+                condition=Q(session_minutes__gte=30, session_minutes__lte=480),
+                name="engagement_session_minutes_range",
+            ),
+            models.CheckConstraint(
+                condition=Q(fee_amount__gte=0), name="engagement_fee_not_negative"
+            ),
+            models.CheckConstraint(
+                condition=Q(format__in=Format.values),
+                name="engagement_format_valid",
+            ),
+            models.CheckConstraint(
+                condition=Q(ended_at__isnull=True) | Q(status__in=EngagementStatus.terminal()),
+                name="engagement_ended_only_when_terminal",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.coachee} — {self.title}"
+
+    def get_absolute_url(self):
+        return reverse("engagement_detail", args=[self.pk])
+
+    @property
+    def is_terminal(self):
+        return self.status in self.Status.terminal()
+
+    @property
+    def contracted_hours(self):
+        return Decimal(self.sessions_contracted * self.session_minutes) / 60
+
+    def roles_of(self, user):
+        """The roles ``user`` holds in this engagement (HR needs memberships)."""
+        if not user or not user.is_authenticated:
+            return set()
+        roles = set()
+        if self.coach.user_id == user.pk:
+            roles.add(Role.COACH)
+        if self.coachee_id == user.pk:
+            roles.add(Role.COACHEE)
+        if self.sponsor_id == user.pk:
+            roles.add(Role.SPONSOR)
+        return roles
+
+    def party_for(self, role):
+        """The user holding ``role`` in this engagement."""
+        return {
+            Role.COACH: self.coach.user,
+            Role.COACHEE: self.coachee,
+            Role.SPONSOR: self.sponsor,
+        }[role]
+
+
+class StatusChange(models.Model):
+    """Audit record of one engagement transition: who, when, from, to."""
+
+    engagement = models.ForeignKey(
+        Engagement,
+        on_delete=models.CASCADE,
+        related_name="status_changes",
+        verbose_name=_("engagement"),
+    )
+    from_status = models.CharField(_("from"), max_length=20, choices=Engagement.Status)
+    to_status = models.CharField(_("to"), max_length=20, choices=Engagement.Status)
+    # Null when the platform itself made the move (e.g. after the last signature).
+    actor = models.ForeignKey(
+        User,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("by"),
+    )
+    actor_role = models.CharField(_("as"), max_length=20, blank=True)
+    reason = models.TextField(_("reason"), blank=True)
+    created_at = models.DateTimeField(_("at"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("status change")
+        verbose_name_plural = _("status changes")
+        ordering = ["created_at", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(from_status=F("to_status")),
+                name="status_change_changes_status",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.engagement_id}: {self.from_status} → {self.to_status}"
+
+
+class Objective(models.Model):
+    """An objective agreed at kickoff, with how success will be recognised."""
+
+    engagement = models.ForeignKey(
+        Engagement,
+        on_delete=models.CASCADE,
+        related_name="objectives",
+        verbose_name=_("engagement"),
+    )
+    position = models.PositiveSmallIntegerField(_("position"), default=1)
+    title = models.CharField(_("objective"), max_length=300)
+    success_indicators = models.TextField(_("success indicators"))
+    proposed_by = models.ForeignKey(
+        User,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("proposed by"),
+    )
+    approved_by_coachee_at = models.DateTimeField(
+        _("approved by the coachee at"), null=True, blank=True
+    )
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("objective")
+        verbose_name_plural = _("objectives")
+        ordering = ["engagement", "position", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["engagement", "position"], name="unique_objective_position"
+            )
+        ]
+
+    def __str__(self):
+        return self.title
+
+
+class ObjectiveScore(models.Model):
+    """
+    A goal-attainment score (−2..+2, 0 = expected outcome) given to one
+    objective by the coachee (self) or the sponsor (observed), at a milestone.
+    """
+
+    class Milestone(models.TextChoices):
+        BASELINE = "baseline", _("kickoff (baseline)")
+        REPORT = "report", _("sponsor report")
+        CLOSING = "closing", _("closing review")
+
+    class Rater(models.TextChoices):
+        COACHEE = "coachee", _("coachee (self-assessment)")
+        SPONSOR = "sponsor", _("sponsor (observed)")
+
+    objective = models.ForeignKey(
+        Objective,
+        on_delete=models.CASCADE,
+        related_name="scores",
+        verbose_name=_("objective"),
+    )
+    milestone = models.CharField(_("milestone"), max_length=20, choices=Milestone)
+    report = models.ForeignKey(
+        "SponsorReport",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="scores",
+        verbose_name=_("report"),
+    )
+    rater = models.CharField(_("rated by"), max_length=20, choices=Rater)
+    scored_by = models.ForeignKey(
+        User,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("scored by"),
+    )
+    score = models.SmallIntegerField(
+        _("score"),
+        validators=[MinValueValidator(SCORE_MIN), MaxValueValidator(SCORE_MAX)],
+    )
+    scored_at = models.DateTimeField(_("scored at"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("objective score")
+        verbose_name_plural = _("objective scores")
+        ordering = ["objective", "scored_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(score__gte=SCORE_MIN, score__lte=SCORE_MAX),
+                name="objective_score_in_range",
+            ),
+            models.CheckConstraint(
+                condition=Q(milestone="report", report__isnull=False)
+                | (~Q(milestone="report") & Q(report__isnull=True)),
+                name="objective_score_report_iff_report_milestone",
+            ),
+            models.UniqueConstraint(
+                fields=["objective", "milestone", "rater"],
+                condition=Q(report__isnull=True),
+                name="unique_objective_score_per_milestone",
+            ),
+            models.UniqueConstraint(
+                fields=["objective", "report", "rater"],
+                condition=Q(report__isnull=False),
+                name="unique_objective_score_per_report",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.objective}: {self.score:+d} ({self.get_rater_display()})"
+
+
+class Convention(models.Model):
+    """
+    One version of the tripartite convention. Sending it for signature
+    freezes ``terms`` and records the SHA-256 of the document; changing the
+    terms afterwards makes a new version and voids this one.
+    """
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", _("draft")
+        SENT = "sent", _("sent for signature")
+        SIGNED = "signed", _("signed by all parties")
+        VOIDED = "voided", _("voided")
+
+    engagement = models.ForeignKey(
+        Engagement,
+        on_delete=models.PROTECT,
+        related_name="conventions",
+        verbose_name=_("engagement"),
+    )
+    version = models.PositiveSmallIntegerField(_("version"), default=1)
+    status = models.CharField(_("status"), max_length=20, choices=Status, default=Status.DRAFT)
+    terms = models.JSONField(_("terms"), default=dict)
+    document = models.FileField(_("document to sign"), upload_to="conventions/", blank=True)
+    document_sha256 = models.CharField(_("SHA-256 of the document"), max_length=64)
+    signed_document = models.FileField(
+        _("signed and sealed document"), upload_to="conventions/signed/", blank=True
+    )
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
+    signed_at = models.DateTimeField(_("fully signed at"), null=True, blank=True)
+    voided_at = models.DateTimeField(_("voided at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("convention")
+        verbose_name_plural = _("conventions")
+        ordering = ["engagement", "-version"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["engagement", "version"], name="unique_convention_version"
+            ),
+            models.UniqueConstraint(
+                fields=["engagement"],
+                condition=~Q(status="voided"),
+                name="one_current_convention_per_engagement",
+            ),
+            models.CheckConstraint(
+                condition=Q(status__in=["draft", "sent", "signed", "voided"]),
+                name="convention_status_valid",
+            ),
+            models.CheckConstraint(
+                condition=Q(status="draft") | (Q(sent_at__isnull=False) & ~Q(document_sha256="")),
+                name="convention_sent_is_frozen",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="signed") | Q(signed_at__isnull=False),
+                name="convention_signed_has_date",
+            ),
+        ]
+
+    def __str__(self):
+        return gettext("Convention v%(version)s — %(engagement)s") % {
+            "version": self.version,
+            "engagement": self.engagement,
+        }
+
+
+class Signature(models.Model):
+    """A party's simple electronic signature of one convention version, with its evidence."""
+
+    convention = models.ForeignKey(
+        Convention,
+        on_delete=models.PROTECT,
+        related_name="signatures",
+        verbose_name=_("convention"),
+    )
+    signer = models.ForeignKey(
+        User,
+        on_delete=models.PROTECT,
+        related_name="signatures",
+        verbose_name=_("signer"),
+    )
+    role = models.CharField(
+        _("role"),
+        max_length=20,
+        choices=[(r.value, r.label) for r in (Role.COACH, Role.COACHEE, Role.SPONSOR)],
+    )
+    signed_at = models.DateTimeField(_("signed at (UTC)"), default=timezone.now)
+    typed_name = models.CharField(_("typed name"), max_length=200)
+    ip_address = models.GenericIPAddressField(_("IP address"))
+    user_agent = models.TextField(_("user agent"))
+    auth_method = models.CharField(_("authentication method"), max_length=200)
+    authenticated_at = models.DateTimeField(_("authenticated at"))
+    consent_text = models.TextField(_("consent text"))
+    document_sha256 = models.CharField(_("SHA-256 of the signed document"), max_length=64)
+
+    class Meta:
+        verbose_name = _("signature")
+        verbose_name_plural = _("signatures")
+        ordering = ["convention", "signed_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["convention", "role"], name="unique_signature_per_role"
+            ),
+            models.UniqueConstraint(
+                fields=["convention", "signer"], name="unique_signature_per_signer"
+            ),
+            models.CheckConstraint(
+                condition=Q(role__in=[Role.COACH, Role.COACHEE, Role.SPONSOR]),
+                name="signature_role_is_a_party",
+            ),
+            models.CheckConstraint(
+                condition=~Q(document_sha256=""), name="signature_has_document_hash"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.signer} ({self.get_role_display()})"
+
+
+class CoachingSession(models.Model):
+    """A meeting of the engagement: tripartite (kickoff, mid-point, closing) or development."""
+
+    class Kind(models.TextChoices):
+        KICKOFF = "kickoff", _("tripartite kickoff")
+        DEVELOPMENT = "development", _("development session")
+        MIDPOINT = "midpoint", _("tripartite mid-point review")
+        CLOSING = "closing", _("tripartite closing review")
+
+        @classmethod
+        def tripartite(cls):
+            return [cls.KICKOFF, cls.MIDPOINT, cls.CLOSING]
+
+    class Status(models.TextChoices):
+        PLANNED = "planned", _("planned")
+        HELD = "held", _("held")
+        CANCELLED = "cancelled", _("cancelled")
+        MISSED = "missed", _("missed")
+
+    engagement = models.ForeignKey(
+        Engagement,
+        on_delete=models.CASCADE,
+        related_name="sessions",
+        verbose_name=_("engagement"),
+    )
+    kind = models.CharField(_("kind"), max_length=20, choices=Kind, default=Kind.DEVELOPMENT)
+    starts_at = models.DateTimeField(_("start"))
+    duration_minutes = models.PositiveSmallIntegerField(
+        _("duration (minutes)"),
+        default=120,
+        validators=[MinValueValidator(15), MaxValueValidator(480)],
+    )
+    format = models.CharField(_("format"), max_length=20, choices=Format, default=Format.VIDEO)
+    location = models.CharField(_("place"), max_length=300, blank=True)
+    video_url = models.URLField(_("video link"), blank=True)
+    status = models.CharField(_("status"), max_length=20, choices=Status, default=Status.PLANNED)
+    # Stable calendar identity; ``sequence`` grows with each change sent.
+    uid = models.UUIDField(_("calendar UID"), default=uuid.uuid4, unique=True, editable=False)
+    sequence = models.PositiveIntegerField(_("calendar sequence"), default=0)
+    cancelled_at = models.DateTimeField(_("cancelled at"), null=True, blank=True)
+    cancelled_by = models.ForeignKey(
+        User,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("cancelled by"),
+    )
+    cancelled_late = models.BooleanField(_("cancelled late"), default=False)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("session")
+        verbose_name_plural = _("sessions")
+        ordering = ["starts_at", "id"]
+        indexes = [models.Index(fields=["engagement", "starts_at"])]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(duration_minutes__gte=15, duration_minutes__lte=480),
+                name="session_duration_range",
+            ),
+            models.CheckConstraint(
+                condition=Q(kind__in=["kickoff", "development", "midpoint", "closing"]),
+                name="session_kind_valid",
+            ),
+            models.CheckConstraint(
+                condition=Q(status__in=["planned", "held", "cancelled", "missed"]),
+                name="session_status_valid",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="cancelled") | Q(cancelled_at__isnull=False),
+                name="session_cancelled_has_date",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} — {self.starts_at:%Y-%m-%d %H:%M}"
+
+    @property
+    def ends_at(self):
+        return self.starts_at + timedelta(minutes=self.duration_minutes)
+
+    @property
+    def is_tripartite(self):
+        return self.kind in self.Kind.tripartite()
+
+
+class PrivateNote(models.Model):
+    """The coach's private notes on a session: seen by the coach only, ever."""
+
+    session = models.OneToOneField(
+        CoachingSession,
+        on_delete=models.CASCADE,
+        related_name="private_note",
+        verbose_name=_("session"),
+    )
+    body = models.TextField(_("private notes"))
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("coach's private note")
+        verbose_name_plural = _("coach's private notes")
+
+    def __str__(self):
+        return str(gettext("Private note on %(session)s") % {"session": self.session})
+
+
+class SharedSummary(models.Model):
+    """Summary and action plan of a session, shared by the coach and the coachee only."""
+
+    session = models.OneToOneField(
+        CoachingSession,
+        on_delete=models.CASCADE,
+        related_name="shared_summary",
+        verbose_name=_("session"),
+    )
+    summary = models.TextField(_("summary"), blank=True)
+    action_plan = models.TextField(_("action plan"), blank=True)
+    updated_by = models.ForeignKey(
+        User,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("updated by"),
+    )
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("shared session summary")
+        verbose_name_plural = _("shared session summaries")
+
+    def __str__(self):
+        return str(gettext("Summary of %(session)s") % {"session": self.session})
+
+
+class SponsorReport(models.Model):
+    """
+    A progress report to the sponsor. It reaches the sponsor only once the
+    coachee has approved it: draft → awaiting approval → released.
+    """
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", _("draft")
+        AWAITING_APPROVAL = "awaiting_approval", _("awaiting the coachee's approval")
+        CHANGES_REQUESTED = "changes_requested", _("changes requested by the coachee")
+        RELEASED = "released", _("released to the sponsor")
+
+    engagement = models.ForeignKey(
+        Engagement,
+        on_delete=models.CASCADE,
+        related_name="reports",
+        verbose_name=_("engagement"),
+    )
+    status = models.CharField(_("status"), max_length=20, choices=Status, default=Status.DRAFT)
+    period_start = models.DateField(_("period start"))
+    period_end = models.DateField(_("period end"))
+    sessions_held = models.PositiveSmallIntegerField(_("sessions held"), default=0)
+    hours_used = models.DecimalField(
+        _("hours used"), max_digits=6, decimal_places=2, default=Decimal("0")
+    )
+    progress = models.TextField(_("progress toward the objectives"), blank=True)
+    general_comment = models.TextField(_("general comment"), blank=True)
+    coachee_comment = models.TextField(_("coachee's comment"), blank=True)
+    submitted_at = models.DateTimeField(_("submitted at"), null=True, blank=True)
+    approved_at = models.DateTimeField(_("approved by the coachee at"), null=True, blank=True)
+    released_at = models.DateTimeField(_("released at"), null=True, blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("sponsor report")
+        verbose_name_plural = _("sponsor reports")
+        ordering = ["engagement", "period_end"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(period_end__gte=F("period_start")),
+                name="report_period_ordered",
+                violation_error_message=_("The period must end after it starts."),
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="released")
+                | Q(approved_at__isnull=False, released_at__isnull=False),
+                name="report_released_only_when_approved",
+            ),
+            models.CheckConstraint(
+                condition=Q(
+                    status__in=[
+                        "draft",
+                        "awaiting_approval",
+                        "changes_requested",
+                        "released",
+                    ]
+                ),
+                name="report_status_valid",
+            ),
+        ]
+
+    def __str__(self):
+        return str(
+            gettext("Report %(start)s – %(end)s")
+            % {"start": self.period_start, "end": self.period_end}
+        )
+
+    @property
+    def is_released(self):
+        return self.status == self.Status.RELEASED
+
+
+class ClosingReview(models.Model):
+    """
+    The written synthesis of the closing review. The coachee co-validates it;
+    only ``sponsor_summary`` is released to the sponsor.
+    """
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", _("draft")
+        AWAITING_COACHEE = "awaiting_coachee", _("awaiting the coachee's validation")
+        VALIDATED = "validated", _("validated by the coachee")
+        RELEASED = "released", _("final synthesis released")
+
+    engagement = models.OneToOneField(
+        Engagement,
+        on_delete=models.CASCADE,
+        related_name="closing_review",
+        verbose_name=_("engagement"),
+    )
+    status = models.CharField(_("status"), max_length=20, choices=Status, default=Status.DRAFT)
+    learnings = models.TextField(_("what was learned"), blank=True)
+    metacognitive_skills = models.TextField(
+        _("metacognitive skills developed"),
+        blank=True,
+        help_text=_("How the coachee now steps back, reads a situation, decides."),
+    )
+    objectives_assessment = models.TextField(_("how far each objective was reached"), blank=True)
+    recommendations = models.TextField(_("recommendations"), blank=True)
+    sponsor_summary = models.TextField(_("summary released to the sponsor"), blank=True)
+    coachee_validated_at = models.DateTimeField(
+        _("validated by the coachee at"), null=True, blank=True
+    )
+    synthesis_pdf = models.FileField(_("final synthesis PDF"), upload_to="syntheses/", blank=True)
+    synthesis_sha256 = models.CharField(_("SHA-256 of the synthesis"), max_length=64, blank=True)
+    released_at = models.DateTimeField(_("released at"), null=True, blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("closing review")
+        verbose_name_plural = _("closing reviews")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status__in=["draft", "awaiting_coachee", "validated", "released"]),
+                name="closing_review_status_valid",
+            ),
+            models.CheckConstraint(
+                condition=Q(status__in=["draft", "awaiting_coachee"])
+                | Q(coachee_validated_at__isnull=False),
+                name="closing_review_validated_has_date",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="released") | Q(released_at__isnull=False),
+                name="closing_review_released_has_date",
+            ),
+        ]
+
+    def __str__(self):
+        return str(gettext("Closing review — %(engagement)s") % {"engagement": self.engagement})
+
+
+class AuditEvent(models.Model):
+    """
+    Who did or saw what, when: every view or download of a confidential
+    record, and every automatic purge (DOMAIN.md, retention and privacy).
+    """
+
+    class Action(models.TextChoices):
+        VIEW = "view", _("viewed")
+        DOWNLOAD = "download", _("downloaded")
+        EXPORT = "export", _("exported")
+        PURGE = "purge", _("purged")
+
+    actor = models.ForeignKey(
+        User,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("by"),
+    )
+    engagement = models.ForeignKey(
+        Engagement,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="audit_events",
+        verbose_name=_("engagement"),
+    )
+    action = models.CharField(_("action"), max_length=20, choices=Action)
+    record_type = models.CharField(_("record type"), max_length=60)
+    record_id = models.PositiveBigIntegerField(_("record id"), null=True, blank=True)
+    ip_address = models.GenericIPAddressField(_("IP address"), null=True, blank=True)
+    detail = models.JSONField(_("detail"), default=dict, blank=True)
+    created_at = models.DateTimeField(_("at"), default=timezone.now, db_index=True)
+
+    class Meta:
+        verbose_name = _("audit event")
+        verbose_name_plural = _("audit events")
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self):
+        return f"{self.created_at:%Y-%m-%d %H:%M} {self.actor} {self.action} {self.record_type}"

@@ -1,0 +1,3 @@
+from .portal import engagement_detail, home
+
+__all__ = ["engagement_detail", "home"]

@@ -1,0 +1,269 @@
+"""
+The engagement workflow of DOMAIN.md: its states, its transitions, and the one
+function that applies a transition.
+
+``Engagement.status`` is never assigned anywhere else. Services that need a
+move (scheduling the kickoff, the third signature, a withdrawal...) call
+``transition()`` inside their own transaction and do their side effects
+(e-mails, cancelled sessions, PDFs) themselves.
+
+    draft -> kickoff -> contracting -> active -> closing -> completed
+       \\________\\____________\\___________\\________\\-----> withdrawn  (coachee, no reason)
+       \\________\\____________\\-----> cancelled (coach or sponsor, before any
+                                               development session, with a reason)
+"""
+
+from dataclasses import dataclass
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
+
+from .models import CoachingSession, Engagement, Role, StatusChange
+
+Status = Engagement.Status
+
+#: The platform itself, acting after an event (e.g. the last signature landed
+#: or the final synthesis PDF was generated). Passed as ``actor=None``.
+PLATFORM = "platform"
+
+
+class TransitionError(Exception):
+    """A forbidden move: wrong state, wrong actor, or a failed precondition."""
+
+    def __init__(self, message):
+        super().__init__(message)
+        self.message = message
+
+
+@dataclass(frozen=True)
+class Transition:
+    name: str
+    label: str
+    sources: tuple
+    target: str
+    actors: frozenset
+    reason_required: bool = False
+    reason_forbidden: bool = False
+
+
+_OPEN_STATES = (
+    Status.DRAFT,
+    Status.KICKOFF,
+    Status.CONTRACTING,
+    Status.ACTIVE,
+    Status.CLOSING,
+)
+
+TRANSITIONS = {
+    t.name: t
+    for t in [
+        Transition(
+            name="schedule_kickoff",
+            label=_("schedule the kickoff"),
+            sources=(Status.DRAFT,),
+            target=Status.KICKOFF,
+            actors=frozenset({Role.COACH}),
+        ),
+        Transition(
+            name="send_convention",
+            label=_("send the convention for signature"),
+            sources=(Status.KICKOFF,),
+            target=Status.CONTRACTING,
+            actors=frozenset({Role.COACH}),
+        ),
+        Transition(
+            name="activate",
+            label=_("start the engagement after the third signature"),
+            sources=(Status.CONTRACTING,),
+            target=Status.ACTIVE,
+            actors=frozenset({PLATFORM, Role.COACH, Role.COACHEE, Role.SPONSOR}),
+        ),
+        Transition(
+            name="schedule_closing",
+            label=_("schedule the closing review"),
+            sources=(Status.ACTIVE,),
+            target=Status.CLOSING,
+            actors=frozenset({Role.COACH}),
+        ),
+        Transition(
+            name="complete",
+            label=_("complete the engagement with the final synthesis"),
+            sources=(Status.CLOSING,),
+            target=Status.COMPLETED,
+            actors=frozenset({PLATFORM, Role.COACH}),
+        ),
+        Transition(
+            name="withdraw",
+            label=_("withdraw from the engagement"),
+            sources=_OPEN_STATES,
+            target=Status.WITHDRAWN,
+            actors=frozenset({Role.COACHEE}),
+            reason_forbidden=True,
+        ),
+        Transition(
+            name="cancel",
+            label=_("cancel the engagement"),
+            sources=(Status.DRAFT, Status.KICKOFF, Status.CONTRACTING, Status.ACTIVE),
+            target=Status.CANCELLED,
+            actors=frozenset({Role.COACH, Role.SPONSOR}),
+            reason_required=True,
+        ),
+    ]
+}
+
+
+def _actor_roles(engagement, actor):
+    if actor is None:
+        return {PLATFORM}
+    return engagement.roles_of(actor)
+
+
+def _check_preconditions(transition, engagement):
+    """Facts beyond the state table that a move depends on."""
+    if transition.name == "cancel":
+        development_started = engagement.sessions.filter(
+            kind=CoachingSession.Kind.DEVELOPMENT,
+            status__in=[CoachingSession.Status.HELD, CoachingSession.Status.MISSED],
+        ).exists()
+        if development_started:
+            raise TransitionError(
+                gettext(
+                    "This engagement can no longer be cancelled: a development "
+                    "session has already taken place."
+                )
+            )
+
+
+def check(engagement, name, actor):
+    """
+    Raise ``TransitionError`` unless ``actor`` may apply transition ``name``
+    to ``engagement`` in its current state. Returns the transition.
+    """
+    try:
+        transition = TRANSITIONS[name]
+    except KeyError:
+        raise TransitionError(gettext("Unknown action.")) from None
+    if engagement.status not in transition.sources:
+        raise TransitionError(
+            gettext("You cannot %(action)s: the engagement is %(status)s.")
+            % {"action": transition.label, "status": engagement.get_status_display()}
+        )
+    if not _actor_roles(engagement, actor) & transition.actors:
+        raise TransitionError(
+            gettext("You are not allowed to %(action)s.") % {"action": transition.label}
+        )
+    _check_preconditions(transition, engagement)
+    return transition
+
+
+def allowed_transitions(engagement, actor):
+    """The transitions ``actor`` may apply now, for showing the right buttons."""
+    allowed = []
+    for name in TRANSITIONS:
+        try:
+            allowed.append(check(engagement, name, actor))
+        except TransitionError:
+            continue
+    return allowed
+
+
+def transition(engagement, name, *, actor, reason=""):
+    """
+    Apply transition ``name`` to ``engagement`` as ``actor`` (``None`` for the
+    platform), and record it. The row is locked for the duration, so two
+    concurrent moves cannot both succeed from the same state.
+
+    Returns the refreshed engagement. Raises ``TransitionError`` for a
+    forbidden move, in which case nothing is written.
+    """
+    reason = (reason or "").strip()
+    with transaction.atomic():
+        locked = (
+            Engagement.objects.select_for_update()
+            .select_related("coach__user")
+            .get(pk=engagement.pk)
+        )
+        move = check(locked, name, actor)
+        if move.reason_required and not reason:
+            raise TransitionError(gettext("Please give a reason."))
+        if move.reason_forbidden and reason:
+            # Withdrawal never asks for, nor keeps, a reason (DOMAIN.md).
+            raise TransitionError(gettext("No reason is asked for this action."))
+
+        now = timezone.now()
+        previous = locked.status
+        roles = _actor_roles(locked, actor) & move.actors
+        locked.status = move.target
+        locked.status_changed_at = now
+        if move.target in Status.terminal():
+            locked.ended_at = now
+        locked.save(update_fields=["status", "status_changed_at", "ended_at", "updated_at"])
+        StatusChange.objects.create(
+            engagement=locked,
+            from_status=previous,
+            to_status=move.target,
+            actor=actor,
+            actor_role=sorted(roles)[0] if roles else "",
+            reason=reason,
+            created_at=now,
+        )
+    engagement.status = locked.status
+    engagement.status_changed_at = locked.status_changed_at
+    engagement.ended_at = locked.ended_at
+    return locked
+
+
+# The five steps of DOMAIN.md, each with the states during which it is the
+# current step. Development sessions and reporting run side by side.
+STEPS = [
+    (_("Tripartite kickoff"), (Status.DRAFT, Status.KICKOFF)),
+    (_("Tripartite convention"), (Status.CONTRACTING,)),
+    (_("Development sessions"), (Status.ACTIVE,)),
+    (_("Follow-up and reports"), (Status.ACTIVE,)),
+    (_("Closing review"), (Status.CLOSING,)),
+]
+_ORDER = [
+    Status.DRAFT,
+    Status.KICKOFF,
+    Status.CONTRACTING,
+    Status.ACTIVE,
+    Status.CLOSING,
+]
+
+
+@dataclass(frozen=True)
+class Step:
+    number: int
+    label: str
+    state: str  # "done", "current", "upcoming" or "stopped"
+
+
+def steps(engagement, history):
+    """
+    The five steps with where ``engagement`` stands in them. ``history`` is the
+    engagement's status changes in order; it tells at which step a withdrawn
+    or cancelled engagement stopped.
+    """
+    status = engagement.status
+    stopped = status in (Status.WITHDRAWN, Status.CANCELLED)
+    if status == Status.COMPLETED:
+        position = len(_ORDER)
+    elif stopped:
+        last_open = history[-1].from_status if history else Status.DRAFT
+        position = _ORDER.index(last_open)
+    else:
+        position = _ORDER.index(status)
+    result = []
+    for number, (label, current_states) in enumerate(STEPS, start=1):
+        first = min(_ORDER.index(s) for s in current_states)
+        last = max(_ORDER.index(s) for s in current_states)
+        if position > last:
+            state = "done"
+        elif position >= first:
+            state = "stopped" if stopped else "current"
+        else:
+            state = "upcoming"
+        result.append(Step(number=number, label=label, state=state))
+    return result

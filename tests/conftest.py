@@ -1,0 +1,173 @@
+"""
+Personas and shared fixtures.
+
+The personas of CONVENTIONS.md: the coach, coachee and sponsor of one
+engagement, the HR of its organization, another coach, HR of another
+organization, and an outsider with no part in anything.
+"""
+
+import os
+
+import pytest
+from django.db import connection
+
+from coaching.celery import app as celery_app
+from engagements import workflow
+from engagements.models import Engagement
+
+from . import factories
+
+IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+
+# How to reach each state from draft: (transition, actor key) steps.
+PATHS = {
+    Engagement.Status.DRAFT: [],
+    Engagement.Status.KICKOFF: [("schedule_kickoff", "coach")],
+    Engagement.Status.CONTRACTING: [
+        ("schedule_kickoff", "coach"),
+        ("send_convention", "coach"),
+    ],
+    Engagement.Status.ACTIVE: [
+        ("schedule_kickoff", "coach"),
+        ("send_convention", "coach"),
+        ("activate", "platform"),
+    ],
+    Engagement.Status.CLOSING: [
+        ("schedule_kickoff", "coach"),
+        ("send_convention", "coach"),
+        ("activate", "platform"),
+        ("schedule_closing", "coach"),
+    ],
+    Engagement.Status.COMPLETED: [
+        ("schedule_kickoff", "coach"),
+        ("send_convention", "coach"),
+        ("activate", "platform"),
+        ("schedule_closing", "coach"),
+        ("complete", "platform"),
+    ],
+    Engagement.Status.WITHDRAWN: [
+        ("schedule_kickoff", "coach"),
+        ("withdraw", "coachee"),
+    ],
+    Engagement.Status.CANCELLED: [("cancel", "sponsor")],
+}
+
+
+def actor_for(engagement, key):
+    """The user behind an actor key of PATHS (``platform`` is ``None``)."""
+    return {
+        "platform": None,
+        "coach": engagement.coach.user,
+        "coachee": engagement.coachee,
+        "sponsor": engagement.sponsor,
+    }[key]
+
+
+def move_to(engagement, status):
+    """Walk ``engagement`` (in draft) to ``status`` through the real workflow."""
+    for name, key in PATHS[status]:
+        reason = "Raison" if workflow.TRANSITIONS[name].reason_required else ""
+        engagement = workflow.transition(
+            engagement, name, actor=actor_for(engagement, key), reason=reason
+        )
+    return engagement
+
+
+@pytest.fixture(autouse=True)
+def _fast_and_local(settings):
+    """Fast password hashing; Celery tasks in-process unless a test asks for a worker."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    previous = celery_app.conf.task_always_eager
+    celery_app.conf.task_always_eager = True
+    yield
+    celery_app.conf.task_always_eager = previous
+
+
+@pytest.fixture
+def organization(db):
+    return factories.OrganizationFactory(name="Helix Énergies")
+
+
+@pytest.fixture
+def engagement(organization):
+    return factories.EngagementFactory(
+        organization=organization,
+        coach__user__email="coach@example.com",
+        coachee__email="coachee@example.com",
+        sponsor__email="sponsor@example.com",
+    )
+
+
+@pytest.fixture
+def engagement_in(engagement):
+    """``engagement_in(status)``: the persona engagement, moved to ``status``."""
+
+    def make(status):
+        return move_to(engagement, status)
+
+    return make
+
+
+@pytest.fixture
+def coach(engagement):
+    return engagement.coach.user
+
+
+@pytest.fixture
+def coachee(engagement):
+    return engagement.coachee
+
+
+@pytest.fixture
+def sponsor(engagement):
+    return engagement.sponsor
+
+
+@pytest.fixture
+def hr(engagement):
+    return factories.HRMembershipFactory(
+        organization=engagement.organization, user__email="hr@example.com"
+    ).user
+
+
+@pytest.fixture
+def other_coach(db):
+    return factories.CoachFactory(user__email="other.coach@example.com").user
+
+
+@pytest.fixture
+def other_hr(db):
+    return factories.HRMembershipFactory(user__email="hr@other.example.com").user
+
+
+@pytest.fixture
+def outsider(db):
+    return factories.UserFactory(email="outsider@example.com")
+
+
+PERSONAS = ["coach", "coachee", "sponsor", "hr", "other_coach", "other_hr", "outsider"]
+
+
+@pytest.fixture
+def persona(request):
+    """Indirect fixture: ``@pytest.mark.parametrize("persona", [...], indirect=True)``."""
+    return request.getfixturevalue(request.param)
+
+
+def require_service(name, available, why=""):
+    """Skip when a real service is missing on a laptop; fail in CI."""
+    if available:
+        return
+    message = f"{name} is not available{': ' + why if why else ''}"
+    if IN_CI:
+        pytest.fail(f"{message} (CI=true: services must run)")
+    pytest.skip(message)
+
+
+@pytest.fixture
+def postgres(db):
+    require_service(
+        "PostgreSQL",
+        connection.vendor == "postgresql",
+        "set DATABASE_URL=postgres://postgres@127.0.0.1:5432/coaching",
+    )

@@ -77,6 +77,11 @@ def move_to(engagement, status):
 def _fast_and_local(settings):
     """Fast password hashing; Celery tasks in-process unless a test asks for a worker."""
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    # Tests do not run collectstatic: serve static files without the manifest.
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
     previous = celery_app.conf.task_always_eager
     celery_app.conf.task_always_eager = True
     yield

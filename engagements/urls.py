@@ -11,5 +11,6 @@ urlpatterns = [
         name="login",
     ),
     path("deconnexion/", auth_views.LogoutView.as_view(), name="logout"),
+    path("langue/", views.switch_language, name="set_language"),
     path("accompagnements/<int:pk>/", views.engagement_detail, name="engagement_detail"),
 ]

@@ -1,6 +1,7 @@
 """Production settings: the deploy check passes, secrets are required, headers are set."""
 
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -116,3 +117,19 @@ def test_pages_carry_a_strict_content_security_policy(client):
     # Inline code only ever runs with the per-request nonce.
     assert "unsafe-inline" not in policy
     assert response.headers["X-Frame-Options"] == "DENY"
+
+
+def test_the_french_catalogue_is_complete_and_compiled():
+    po = ROOT / "engagements" / "locale" / "fr" / "LC_MESSAGES" / "django.po"
+    mo = po.with_suffix(".mo")
+    if not shutil.which("msgfmt"):
+        pytest.skip("gettext's msgfmt is not installed")
+    result = subprocess.run(
+        ["msgfmt", "--check", "--statistics", "-o", "-", str(po)],
+        capture_output=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    statistics = result.stderr.decode()
+    assert "untranslated" not in statistics and "fuzzy" not in statistics, statistics
+    assert result.stdout == mo.read_bytes(), "run `make messages`: django.mo is stale"

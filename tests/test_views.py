@@ -155,3 +155,29 @@ def test_engagement_page_query_count_does_not_grow_with_history(client, engageme
     workflow.transition(engagement, "activate", actor=None)
     workflow.transition(engagement, "schedule_closing", actor=coach)
     assert _queries(client, engagement.get_absolute_url()) == few
+
+
+def test_french_is_the_default_whatever_the_browser_says(client):
+    response = client.get(reverse("login"), headers={"accept-language": "en-US,en;q=0.9"})
+    assert 'lang="fr"' in response.text
+
+
+def test_language_choice_is_remembered_on_the_account(client, coachee):
+    client.force_login(coachee)
+    client.post(reverse("set_language"), {"language": "en", "next": "/"})
+    coachee.refresh_from_db()
+    assert coachee.language == "en"
+    client.cookies.clear()
+    client.force_login(coachee)
+    assert 'lang="en"' in client.get(reverse("home")).text
+
+
+def test_unknown_language_changes_nothing(client, coachee):
+    client.force_login(coachee)
+    client.post(reverse("set_language"), {"language": "xx", "next": "/"})
+    coachee.refresh_from_db()
+    assert coachee.language == "fr"
+
+
+def test_language_switch_is_a_post(client):
+    assert client.get(reverse("set_language")).status_code == 405

@@ -1,0 +1,30 @@
+from django.conf import settings
+from django.utils import translation
+from django.utils.cache import patch_vary_headers
+
+
+class LanguageMiddleware:
+    """
+    French first. The language is the one chosen with the language switch
+    (its cookie), else the signed-in user's saved preference, else French.
+    The browser's Accept-Language is deliberately ignored: a practice in
+    France works in French unless someone asks otherwise.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+        self.available = dict(settings.LANGUAGES)
+
+    def __call__(self, request):
+        code = request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME)
+        if code not in self.available:
+            user = getattr(request, "user", None)
+            authenticated = user is not None and user.is_authenticated
+            code = user.language if authenticated else settings.LANGUAGE_CODE
+        translation.activate(code)
+        request.LANGUAGE_CODE = code
+        response = self.get_response(request)
+        patch_vary_headers(response, ["Cookie"])
+        response.headers.setdefault("Content-Language", code)
+        translation.deactivate()
+        return response

@@ -17,6 +17,7 @@ from .models import (
     Convention,
     Engagement,
     HRMembership,
+    Notification,
     Objective,
     ObjectiveScore,
     Organization,
@@ -332,3 +333,11 @@ class AuditEventAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_filter = ["action", "record_type"]
     date_hierarchy = "created_at"
     list_select_related = ["actor", "engagement__coachee"]
+
+
+@admin.register(Notification)
+class NotificationAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    list_display = ["created_at", "key", "recipient", "subject", "sent_at"]
+    list_filter = [("sent_at", admin.EmptyFieldListFilter)]
+    search_fields = ["key", "recipient__email"]
+    list_select_related = ["recipient"]

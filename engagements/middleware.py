@@ -1,6 +1,7 @@
 from django.conf import settings
 from django.utils import translation
 from django.utils.cache import patch_vary_headers
+from django.utils.functional import SimpleLazyObject
 
 
 class LanguageMiddleware:
@@ -28,3 +29,16 @@ class LanguageMiddleware:
         response.headers.setdefault("Content-Language", code)
         translation.deactivate()
         return response
+
+
+class PortalsMiddleware:
+    """``request.portals``: the roles the signed-in person holds somewhere, computed once."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        from .permissions import portals_of
+
+        request.portals = SimpleLazyObject(lambda: portals_of(request.user))
+        return self.get_response(request)

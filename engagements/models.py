@@ -57,6 +57,10 @@ class UserManager(BaseUserManager):
         extra_fields.setdefault("is_superuser", False)
         return self._create_user(email, password, **extra_fields)
 
+    def get_by_natural_key(self, email):
+        """Sign-in ignores the case of the e-mail address."""
+        return self.get(email=(email or "").strip().lower())
+
     def create_superuser(self, email, password=None, **extra_fields):
         extra_fields.setdefault("is_staff", True)
         extra_fields.setdefault("is_superuser", True)
@@ -433,6 +437,20 @@ class Objective(models.Model):
     def __str__(self):
         return self.title
 
+    def score_trend(self):
+        """
+        For each rater (coachee, sponsor): the first and the latest score, in
+        order of scoring. Uses prefetched ``scores`` when present.
+        """
+        trend = {}
+        for score in sorted(self.scores.all(), key=lambda s: (s.scored_at, s.pk)):
+            first, _latest = trend.get(score.rater, (score, None))
+            trend[score.rater] = (first, score)
+        return [
+            {"rater": ObjectiveScore.Rater(rater).label, "first": first, "latest": latest}
+            for rater, (first, latest) in sorted(trend.items())
+        ]
+
 
 class ObjectiveScore(models.Model):
     """
@@ -628,6 +646,20 @@ class Signature(models.Model):
         return f"{self.signer} ({self.get_role_display()})"
 
 
+class CoachingSessionQuerySet(models.QuerySet):
+    def development(self):
+        return self.filter(kind=CoachingSession.Kind.DEVELOPMENT)
+
+    def used(self):
+        """Sessions that count against the contracted quota (see ``counts_as_used``)."""
+        return self.filter(CoachingSession.USED)
+
+    def upcoming(self, now=None):
+        return self.filter(
+            status=CoachingSession.Status.PLANNED, starts_at__gte=now or timezone.now()
+        )
+
+
 class CoachingSession(models.Model):
     """A meeting of the engagement: tripartite (kickoff, mid-point, closing) or development."""
 
@@ -680,6 +712,12 @@ class CoachingSession(models.Model):
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
+    objects = CoachingSessionQuerySet.as_manager()
+
+    # Held, missed (the coachee did not come) or cancelled too late per the
+    # convention's notice: these sessions are used up.
+    USED = Q(status__in=["held", "missed"]) | Q(status="cancelled", cancelled_late=True)
+
     class Meta:
         verbose_name = _("session")
         verbose_name_plural = _("sessions")
@@ -714,6 +752,12 @@ class CoachingSession(models.Model):
     @property
     def is_tripartite(self):
         return self.kind in self.Kind.tripartite()
+
+    @property
+    def counts_as_used(self):
+        return self.status in (self.Status.HELD, self.Status.MISSED) or (
+            self.status == self.Status.CANCELLED and self.cancelled_late
+        )
 
 
 class PrivateNote(models.Model):
@@ -896,6 +940,41 @@ class ClosingReview(models.Model):
 
     def __str__(self):
         return str(gettext("Closing review — %(engagement)s") % {"engagement": self.engagement})
+
+
+class Notification(models.Model):
+    """
+    One e-mail the platform sends, recorded so that it goes out once even if
+    the task that sends it runs twice. ``key`` names the occasion, e.g.
+    ``withdrawal:42:coach`` or ``reminder-48h:17:coachee``.
+    """
+
+    key = models.CharField(_("key"), max_length=200, unique=True)
+    recipient = models.ForeignKey(
+        User,
+        on_delete=models.CASCADE,
+        related_name="notifications",
+        verbose_name=_("recipient"),
+    )
+    engagement = models.ForeignKey(
+        Engagement,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="notifications",
+        verbose_name=_("engagement"),
+    )
+    subject = models.CharField(_("subject"), max_length=300, blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("notification")
+        verbose_name_plural = _("notifications")
+        ordering = ["-created_at"]
+
+    def __str__(self):
+        return self.key
 
 
 class AuditEvent(models.Model):

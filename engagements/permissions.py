@@ -1,20 +1,47 @@
 """
 The confidentiality table of DOMAIN.md ("who sees what"), as code.
 
+    record                                  coach  coachee        sponsor            HR
+    engagement status, dates, parties       W      Y              Y                  Y
+    objectives and success indicators       W      W              Y                  -
+    convention and its signatures           W      Y, signs       Y, signs           Y, exports
+    session schedule and attendance         W      Y (cancel)     Y (dates, counts)  Y (counts)
+    coach's private session notes           W      -              -                  -
+    shared session summary and action plan  W      W              -                  -
+    sponsor report, draft/awaiting          W      Y, approves    -                  -
+    sponsor report, released                Y      Y              Y                  -
+    closing review and synthesis PDF        W      Y, validates   Y (released part)  -
+
 Selectors build their querysets from these rules and views ask these
 functions before showing or changing anything; no rule lives anywhere else.
+A person with no role in an engagement gets a 404 for everything in it.
 """
+
+from enum import StrEnum
 
 from django.db.models import Q
 
-from .models import Role
+from .models import Engagement, Role, SponsorReport
+
+COACH, COACHEE, SPONSOR, HR = Role.COACH, Role.COACHEE, Role.SPONSOR, Role.HR
+
+
+class SessionView(StrEnum):
+    """How much of the session schedule a role sees."""
+
+    FULL = "full"  # dates, places, links, attendance, cancellation details
+    DATES = "dates"  # dates and counts, tripartite meetings only in detail
+    COUNTS = "counts"  # numbers only
+    NONE = "none"
+
+
+# -- which engagements ------------------------------------------------------
 
 
 def engagement_visibility(user):
     """
     Q filter on Engagement: the engagements ``user`` has a part in, as coach,
-    coachee, sponsor or HR of the organization. Status, dates and parties of
-    these engagements are visible to all of them.
+    coachee, sponsor or HR of the organization.
     """
     if not user.is_authenticated:
         return Q(pk__in=[])
@@ -27,15 +54,126 @@ def engagement_visibility(user):
 
 
 def roles_in(engagement, user):
-    """Every role ``user`` holds for ``engagement``, HR included."""
+    """
+    Every role ``user`` holds for ``engagement``, HR included. Uses the
+    organization's HR memberships prefetched by the selectors.
+    """
     roles = engagement.roles_of(user)
     if user.is_authenticated and any(
         membership.user_id == user.pk for membership in engagement.organization.hr_memberships.all()
     ):
-        roles.add(Role.HR)
+        roles.add(HR)
     return roles
 
 
-def can_see_status_history(engagement, user):
-    """Every party and HR may see who moved the engagement and when."""
-    return bool(roles_in(engagement, user))
+def _any(roles, allowed):
+    return bool(set(roles) & allowed)
+
+
+# -- what within an engagement ---------------------------------------------
+
+
+def can_view_engagement(roles):
+    return _any(roles, {COACH, COACHEE, SPONSOR, HR})
+
+
+def can_view_objectives(roles):
+    return _any(roles, {COACH, COACHEE, SPONSOR})
+
+
+def can_edit_objectives(roles):
+    return _any(roles, {COACH, COACHEE})
+
+
+def can_view_convention(roles):
+    return _any(roles, {COACH, COACHEE, SPONSOR, HR})
+
+
+def can_sign_convention(roles):
+    return _any(roles, {COACH, COACHEE, SPONSOR})
+
+
+def can_export_conventions(roles):
+    return HR in roles
+
+
+def session_view(roles):
+    if _any(roles, {COACH, COACHEE}):
+        return SessionView.FULL
+    if SPONSOR in roles:
+        return SessionView.DATES
+    if HR in roles:
+        return SessionView.COUNTS
+    return SessionView.NONE
+
+
+def can_manage_sessions(roles):
+    return COACH in roles
+
+
+def can_change_own_sessions(roles):
+    """The coachee may cancel or reschedule their sessions."""
+    return _any(roles, {COACH, COACHEE})
+
+
+def can_view_private_notes(roles):
+    return COACH in roles
+
+
+def can_view_shared_summaries(roles):
+    return _any(roles, {COACH, COACHEE})
+
+
+def report_statuses_visible(roles):
+    """The sponsor-report statuses a person may read."""
+    if _any(roles, {COACH, COACHEE}):
+        return list(SponsorReport.Status.values)
+    if SPONSOR in roles:
+        return [SponsorReport.Status.RELEASED]
+    return []
+
+
+def can_write_reports(roles):
+    return COACH in roles
+
+
+def can_approve_reports(roles):
+    return COACHEE in roles
+
+
+def can_view_closing_review(roles):
+    """The full closing review: coach and coachee."""
+    return _any(roles, {COACH, COACHEE})
+
+
+def can_view_released_synthesis(roles):
+    """The part of the closing review released to the sponsor."""
+    return _any(roles, {COACH, COACHEE, SPONSOR})
+
+
+def can_withdraw(roles):
+    return COACHEE in roles
+
+
+def can_view_history(roles):
+    return can_view_engagement(roles)
+
+
+def portals_of(user):
+    """
+    The portals a person may open, in the order they are offered: one per
+    role they hold somewhere (a director may sponsor one engagement and be
+    coached in another).
+    """
+    if not user.is_authenticated:
+        return []
+    portals = []
+    if hasattr(user, "coach_profile"):
+        portals.append(COACH)
+    if Engagement.objects.filter(coachee=user).exists():
+        portals.append(COACHEE)
+    if Engagement.objects.filter(sponsor=user).exists():
+        portals.append(SPONSOR)
+    if user.hr_memberships.exists():
+        portals.append(HR)
+    return portals

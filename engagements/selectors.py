@@ -1,33 +1,285 @@
 """
-Reads scoped to a user: the only way views fetch records. Each selector
-returns a queryset already filtered by ``permissions`` and already carrying
-what its pages display, so the number of queries does not grow with the data.
+Reads scoped to a user: the only way views fetch records.
+
+Each selector applies ``permissions`` and returns a queryset already carrying
+what its page displays (joins, prefetches, counts as subqueries), so that the
+number of queries of a page does not grow with the data.
 """
 
-from django.db.models import Prefetch
+from datetime import timedelta
+
+from django.db.models import (
+    Count,
+    Exists,
+    F,
+    IntegerField,
+    OuterRef,
+    Prefetch,
+    Q,
+    Subquery,
+    Sum,
+)
+from django.db.models.functions import Coalesce
+from django.utils import timezone
 
 from . import permissions
-from .models import Engagement, HRMembership, StatusChange
+from .models import (
+    ClosingReview,
+    CoachingSession,
+    Convention,
+    Engagement,
+    HRMembership,
+    Objective,
+    ObjectiveScore,
+    Role,
+    Signature,
+    SponsorReport,
+    StatusChange,
+)
+from .permissions import SessionView
+
+# -- engagements --------------------------------------------------------------
+
+
+def _base(queryset):
+    return queryset.select_related(
+        "organization", "coach__user", "coachee", "sponsor"
+    ).prefetch_related(
+        Prefetch(
+            "organization__hr_memberships",
+            queryset=HRMembership.objects.only("id", "user_id", "organization_id"),
+        )
+    )
 
 
 def engagements_for(user):
     """Engagements ``user`` has a part in, with parties and organization loaded."""
-    return (
-        Engagement.objects.filter(permissions.engagement_visibility(user))
-        .distinct()
-        .select_related("organization", "coach__user", "coachee", "sponsor")
-        .prefetch_related(
-            Prefetch(
-                "organization__hr_memberships",
-                queryset=HRMembership.objects.only("id", "user_id", "organization_id"),
-            )
-        )
-    )
+    visible = Engagement.objects.filter(permissions.engagement_visibility(user)).values("pk")
+    return _base(Engagement.objects.filter(pk__in=visible))
 
 
 def engagement_for(user, pk):
     """One engagement ``user`` has a part in; ``Engagement.DoesNotExist`` otherwise."""
     return engagements_for(user).get(pk=pk)
+
+
+def _count(queryset):
+    """A correlated COUNT(*) of ``queryset`` (already filtered on the outer engagement)."""
+    return Coalesce(
+        Subquery(
+            queryset.order_by().values("engagement").annotate(n=Count("pk")).values("n")[:1],
+            output_field=IntegerField(),
+        ),
+        0,
+    )
+
+
+def _sessions_of_outer():
+    return CoachingSession.objects.filter(engagement=OuterRef("pk"))
+
+
+def with_session_counts(queryset):
+    """Counts every party and HR may see: development sessions used and planned, hours used."""
+    development = _sessions_of_outer().development()
+    minutes_used = Coalesce(
+        Subquery(
+            development.used()
+            .order_by()
+            .values("engagement")
+            .annotate(total=Sum("duration_minutes"))
+            .values("total")[:1],
+            output_field=IntegerField(),
+        ),
+        0,
+    )
+    return queryset.annotate(
+        sessions_used=_count(development.used()),
+        sessions_planned=_count(development.filter(status=CoachingSession.Status.PLANNED)),
+        minutes_used=minutes_used,
+        signature_count=_count(
+            Signature.objects.filter(
+                convention__engagement=OuterRef("pk"),
+                convention__status__in=[Convention.Status.SENT, Convention.Status.SIGNED],
+            ).annotate(engagement=F("convention__engagement"))
+        ),
+        signed_on=Subquery(
+            Convention.objects.filter(
+                engagement=OuterRef("pk"), status=Convention.Status.SIGNED
+            ).values("signed_at")[:1]
+        ),
+    )
+
+
+def with_next_session(queryset, *, tripartite_only=False):
+    """The next planned session's start (sponsors see tripartite meetings only)."""
+    upcoming = _sessions_of_outer().upcoming()
+    if tripartite_only:
+        upcoming = upcoming.filter(kind__in=CoachingSession.Kind.tripartite())
+    return queryset.annotate(
+        next_session_at=Subquery(upcoming.order_by("starts_at").values("starts_at")[:1])
+    )
+
+
+def with_report_counts(queryset, *, statuses):
+    return queryset.annotate(
+        reports_awaiting=_count(
+            SponsorReport.objects.filter(
+                engagement=OuterRef("pk"),
+                status=SponsorReport.Status.AWAITING_APPROVAL,
+                status__in=statuses,
+            )
+        ),
+        reports_released=_count(
+            SponsorReport.objects.filter(
+                engagement=OuterRef("pk"),
+                status=SponsorReport.Status.RELEASED,
+                status__in=statuses,
+            )
+        ),
+        last_report_end=Subquery(
+            SponsorReport.objects.filter(engagement=OuterRef("pk"), status__in=statuses)
+            .order_by("-period_end")
+            .values("period_end")[:1]
+        ),
+    )
+
+
+def with_my_signature(queryset, user):
+    """Whether ``user`` has signed the convention currently out for signature."""
+    return queryset.annotate(
+        my_signature_count=_count(
+            Signature.objects.filter(
+                convention__engagement=OuterRef("pk"),
+                convention__status=Convention.Status.SENT,
+                signer=user,
+            ).annotate(engagement=F("convention__engagement"))
+        ),
+        convention_out=_count(
+            Convention.objects.filter(engagement=OuterRef("pk"), status=Convention.Status.SENT)
+        ),
+    )
+
+
+_ROLE_FILTERS = {
+    Role.COACH: lambda user: Q(coach__user=user),
+    Role.COACHEE: lambda user: Q(coachee=user),
+    Role.SPONSOR: lambda user: Q(sponsor=user),
+    Role.HR: lambda user: Q(
+        organization__in=HRMembership.objects.filter(user=user).values("organization")
+    ),
+}
+
+
+def portal_engagements(user, role):
+    """
+    The engagements of one portal, annotated with what that portal shows and
+    nothing more (HR gets counts, never dates of sessions or report figures).
+    """
+    queryset = _base(Engagement.objects.filter(_ROLE_FILTERS[role](user)))
+    queryset = with_session_counts(queryset)
+    if role in (Role.COACH, Role.COACHEE):
+        queryset = with_next_session(queryset)
+        queryset = with_report_counts(queryset, statuses=list(SponsorReport.Status.values))
+    if role == Role.COACHEE:
+        queryset = queryset.prefetch_related(
+            Prefetch("objectives", queryset=Objective.objects.order_by("position")),
+            Prefetch(
+                "sessions",
+                queryset=CoachingSession.objects.filter(shared_summary__isnull=False)
+                .select_related("shared_summary")
+                .order_by("-starts_at"),
+                to_attr="summarized_sessions",
+            ),
+        )
+    elif role == Role.SPONSOR:
+        queryset = with_next_session(queryset, tripartite_only=True)
+        queryset = with_report_counts(queryset, statuses=[SponsorReport.Status.RELEASED])
+        queryset = queryset.annotate(
+            synthesis_released=Exists(
+                ClosingReview.objects.filter(
+                    engagement=OuterRef("pk"), status=ClosingReview.Status.RELEASED
+                )
+            )
+        )
+    if role in (Role.COACH, Role.COACHEE, Role.SPONSOR):
+        queryset = with_my_signature(queryset, user)
+    return queryset
+
+
+def upcoming_sessions_for_coach(user, *, days=7):
+    now = timezone.now()
+    return (
+        CoachingSession.objects.filter(engagement__coach__user=user)
+        .upcoming(now)
+        .filter(starts_at__lt=now + timedelta(days=days))
+        .select_related("engagement__coachee", "engagement__organization")
+        .order_by("starts_at")
+    )
+
+
+def upcoming_sessions_for_coachee(user, *, limit=5):
+    return (
+        CoachingSession.objects.filter(engagement__coachee=user)
+        .upcoming()
+        .select_related("engagement")
+        .order_by("starts_at")[:limit]
+    )
+
+
+# -- records within an engagement (roles from permissions.roles_in) ------------
+
+
+def objectives_for(engagement, roles):
+    if not permissions.can_view_objectives(roles):
+        return Objective.objects.none()
+    return engagement.objectives.prefetch_related(
+        Prefetch("scores", queryset=ObjectiveScore.objects.order_by("scored_at"))
+    ).order_by("position")
+
+
+def sessions_for(engagement, roles):
+    """The schedule, to the level of detail the roles allow (none for HR)."""
+    view = permissions.session_view(roles)
+    sessions = engagement.sessions.order_by("starts_at")
+    if view == SessionView.FULL:
+        related = ["shared_summary"] if permissions.can_view_shared_summaries(roles) else []
+        if permissions.can_view_private_notes(roles):
+            related.append("private_note")
+        return sessions.select_related(*related)
+    if view == SessionView.DATES:
+        return sessions.only(
+            "id", "engagement_id", "kind", "starts_at", "duration_minutes", "status"
+        )
+    return CoachingSession.objects.none()
+
+
+def reports_for(engagement, roles):
+    return (
+        engagement.reports.filter(status__in=permissions.report_statuses_visible(roles))
+        .prefetch_related(
+            Prefetch("scores", queryset=ObjectiveScore.objects.select_related("objective"))
+        )
+        .order_by("-period_end")
+    )
+
+
+def conventions_for(engagement, roles):
+    if not permissions.can_view_convention(roles):
+        return Convention.objects.none()
+    return engagement.conventions.prefetch_related(
+        Prefetch("signatures", queryset=Signature.objects.select_related("signer"))
+    ).order_by("-version")
+
+
+def closing_review_for(engagement, roles):
+    """The closing review if the roles may see it (the sponsor only once released)."""
+    if permissions.can_view_closing_review(roles):
+        statuses = list(ClosingReview.Status.values)
+    elif permissions.can_view_released_synthesis(roles):
+        statuses = [ClosingReview.Status.RELEASED]
+    else:
+        return None
+    return ClosingReview.objects.filter(engagement=engagement, status__in=statuses).first()
 
 
 def status_history(engagement):

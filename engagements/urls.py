@@ -1,10 +1,14 @@
 from django.contrib.auth import views as auth_views
-from django.urls import path
+from django.contrib.auth.decorators import login_not_required
+from django.urls import path, reverse_lazy
 
 from . import views
 
+public = login_not_required
+
 urlpatterns = [
     path("", views.home, name="home"),
+    # Accounts
     path(
         "connexion/",
         auth_views.LoginView.as_view(redirect_authenticated_user=True),
@@ -12,5 +16,57 @@ urlpatterns = [
     ),
     path("deconnexion/", auth_views.LogoutView.as_view(), name="logout"),
     path("langue/", views.switch_language, name="set_language"),
+    path(
+        "mot-de-passe/oubli/",
+        public(
+            auth_views.PasswordResetView.as_view(
+                email_template_name="registration/password_reset_email.txt",
+                subject_template_name="registration/password_reset_subject.txt",
+            )
+        ),
+        name="password_reset",
+    ),
+    path(
+        "mot-de-passe/oubli/envoye/",
+        public(auth_views.PasswordResetDoneView.as_view()),
+        name="password_reset_done",
+    ),
+    path(
+        "mot-de-passe/<uidb64>/<token>/",
+        public(
+            auth_views.PasswordResetConfirmView.as_view(
+                success_url=reverse_lazy("password_reset_complete")
+            )
+        ),
+        name="password_reset_confirm",
+    ),
+    path(
+        "mot-de-passe/modifie/",
+        public(auth_views.PasswordResetCompleteView.as_view()),
+        name="password_reset_complete",
+    ),
+    path(
+        "invitation/<uidb64>/<token>/",
+        views.InvitationAcceptView.as_view(),
+        name="invitation_accept",
+    ),
+    # Portals
+    path("espace/coach/", views.coach_portal, name="coach_portal"),
+    path("espace/coache/", views.coachee_portal, name="coachee_portal"),
+    path("espace/commanditaire/", views.sponsor_portal, name="sponsor_portal"),
+    path("espace/rh/", views.hr_portal, name="hr_portal"),
+    path("invitations/rh/", views.hr_invite_view, name="hr_invite"),
+    # Engagements
+    path("accompagnements/nouveau/", views.engagement_new, name="engagement_new"),
     path("accompagnements/<int:pk>/", views.engagement_detail, name="engagement_detail"),
+    path(
+        "accompagnements/<int:pk>/retrait/",
+        views.engagement_withdraw_view,
+        name="engagement_withdraw",
+    ),
+    path(
+        "accompagnements/<int:pk>/annulation/",
+        views.engagement_cancel_view,
+        name="engagement_cancel",
+    ),
 ]

@@ -267,3 +267,78 @@ def steps(engagement, history):
             state = "upcoming"
         result.append(Step(number=number, label=label, state=state))
     return result
+
+
+# -- what comes next, for the portals -----------------------------------------
+
+REPORT_EVERY_DAYS = 90
+CLOSING_WARNING_DAYS = 45
+
+
+@dataclass(frozen=True)
+class NextStep:
+    text: str
+    urgent: bool = False
+
+
+def report_due(engagement, today):
+    """A sponsor report is due every quarter of an active engagement."""
+    if engagement.status != Status.ACTIVE:
+        return False
+    last = getattr(engagement, "last_report_end", None) or engagement.start_date
+    return (today - last).days >= REPORT_EVERY_DAYS
+
+
+def next_step(engagement, role, today):
+    """
+    What ``role`` has to do or expect next, from the state and the counts the
+    portal selectors annotate (``sessions_used``, ``signature_count``...).
+    """
+    from .models import Role
+
+    status = engagement.status
+    signatures = getattr(engagement, "signature_count", 0)
+    i_must_sign = getattr(engagement, "convention_out", 0) and not getattr(
+        engagement, "my_signature_count", 0
+    )
+    if status == Status.CONTRACTING and i_must_sign and role != Role.HR:
+        return NextStep(gettext("Sign the convention"), urgent=True)
+    if role == Role.COACH:
+        if status == Status.DRAFT:
+            return NextStep(gettext("Schedule the kickoff"), urgent=True)
+        if status == Status.KICKOFF:
+            return NextStep(gettext("Record the kickoff and send the convention"), urgent=True)
+        if status == Status.CONTRACTING:
+            return NextStep(gettext("Awaiting signatures (%(count)s of 3)") % {"count": signatures})
+        if status == Status.ACTIVE:
+            if report_due(engagement, today):
+                return NextStep(gettext("Sponsor report due"), urgent=True)
+            if (
+                engagement.sessions_used >= engagement.sessions_contracted
+                or (engagement.end_date - today).days <= CLOSING_WARNING_DAYS
+            ):
+                return NextStep(gettext("Schedule the closing review"), urgent=True)
+            return NextStep(gettext("Sessions in progress"))
+        if status == Status.CLOSING:
+            return NextStep(gettext("Write the synthesis with the coachee"), urgent=True)
+    if role == Role.COACHEE:
+        if status == Status.DRAFT:
+            return NextStep(gettext("Your coach is preparing the engagement"))
+        if status == Status.KICKOFF:
+            return NextStep(gettext("Kickoff meeting: agree on your objectives"))
+        if status == Status.CONTRACTING:
+            return NextStep(gettext("Waiting for the other signatures"))
+        if status == Status.ACTIVE and getattr(engagement, "reports_awaiting", 0):
+            return NextStep(gettext("A report awaits your approval"), urgent=True)
+        if status == Status.CLOSING:
+            return NextStep(gettext("Closing review: read and validate the synthesis"))
+    if role == Role.SPONSOR:
+        if status in (Status.DRAFT, Status.KICKOFF):
+            return NextStep(gettext("The kickoff meeting sets the objectives"))
+        if status == Status.CONTRACTING:
+            return NextStep(gettext("Waiting for the other signatures"))
+        if status == Status.CLOSING:
+            return NextStep(gettext("Closing review under way"))
+    if status == Status.ACTIVE:
+        return NextStep(gettext("Sessions in progress"))
+    return NextStep("")

@@ -14,6 +14,7 @@ from engagements.models import (
     Convention,
     Engagement,
     HRMembership,
+    Notification,
     Objective,
     ObjectiveScore,
     Organization,
@@ -182,6 +183,14 @@ class StatusChangeFactory(factory.django.DjangoModelFactory):
     engagement = factory.SubFactory(EngagementFactory)
     from_status = Engagement.Status.DRAFT
     to_status = Engagement.Status.KICKOFF
+
+
+class NotificationFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Notification
+
+    key = factory.Sequence(lambda n: f"test:{n}")
+    recipient = factory.SubFactory(UserFactory)
 
 
 class AuditEventFactory(factory.django.DjangoModelFactory):

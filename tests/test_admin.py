@@ -32,6 +32,7 @@ def one_of_everything():
     factories.ClosingReviewFactory()
     factories.StatusChangeFactory()
     factories.AuditEventFactory()
+    factories.NotificationFactory()
     factories.HRMembershipFactory()
 
 

@@ -5,6 +5,7 @@ from io import StringIO
 import pytest
 from django.contrib.auth import authenticate
 from django.core.management import CommandError, call_command
+from django.test import RequestFactory
 
 from engagements.models import (
     Engagement,
@@ -42,7 +43,8 @@ def test_seed_prints_the_demo_logins(seeded):
 
 @pytest.mark.parametrize("email", DEMO_LOGINS)
 def test_every_demo_login_works_with_the_demo_password(seeded, email):
-    assert authenticate(email=email, password="demo12345") is not None
+    request = RequestFactory().post("/connexion/")
+    assert authenticate(request=request, email=email, password="demo12345") is not None
 
 
 def test_admin_is_a_superuser(seeded):

@@ -1,10 +1,60 @@
-"""People's own settings."""
+"""People: invitations, HR access, their own settings."""
+
+import uuid
 
 from django.conf import settings
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
 from django.utils.translation import gettext as _
 
-from ..models import User
+from ..models import Coach, Engagement, HRMembership, Organization, User
+
+
+def person_get_or_invite(*, email: str, first_name: str, last_name: str, invited_by: User) -> User:
+    """
+    The account for ``email``, created if needed. A new account has no
+    password: it receives an invitation with a one-time link to choose one.
+    An existing account is left as it is (names are not overwritten).
+    """
+    from ..tasks import send_invitation
+
+    email = User.objects.normalize_email(email).strip().lower()
+    user = User.objects.filter(email=email).first()
+    if user is not None:
+        return user
+    user = User(email=email, first_name=first_name.strip(), last_name=last_name.strip())
+    user.set_unusable_password()
+    user.language = invited_by.language
+    user.save()
+    occasion = uuid.uuid4().hex
+    send_invitation.delay_on_commit(user.pk, invited_by.pk, occasion)
+    return user
+
+
+def hr_invite(
+    *, organization: Organization, email: str, first_name: str, last_name: str, invited_by: User
+) -> HRMembership:
+    """
+    Give HR access to ``organization``. The practice owner may invite HR for
+    any organization; a coach only for an organization they coach in.
+    """
+    if not invited_by.is_superuser:
+        coach = Coach.objects.filter(user=invited_by).first()
+        if (
+            coach is None
+            or not Engagement.objects.filter(coach=coach, organization=organization).exists()
+        ):
+            raise PermissionDenied(_("You can only invite HR of organizations you coach in."))
+    with transaction.atomic():
+        user = person_get_or_invite(
+            email=email, first_name=first_name, last_name=last_name, invited_by=invited_by
+        )
+        membership, created = HRMembership.objects.get_or_create(
+            user=user, organization=organization
+        )
+        if not created:
+            raise ValidationError(_("This person already has HR access to this organization."))
+    return membership
 
 
 def user_set_language(*, user: User, language: str) -> None:

@@ -1,13 +1,34 @@
-"""Creating an engagement and its parties."""
+"""Opening an engagement, and ending it early (withdrawal, cancellation)."""
 
+from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from ..models import Coach, Engagement, Format, Language, Organization, User
+from .. import workflow
+from ..models import (
+    Coach,
+    CoachingSession,
+    Convention,
+    Engagement,
+    Format,
+    Language,
+    Organization,
+    User,
+)
+from .accounts import person_get_or_invite
+
+
+@dataclass(frozen=True)
+class Person:
+    email: str
+    first_name: str
+    last_name: str
+    job_title: str
 
 
 def engagement_create(
@@ -30,8 +51,7 @@ def engagement_create(
 ) -> Engagement:
     """
     Create an engagement in draft. The three parties must be three different
-    people: nobody coaches, sponsors or is coached in the same engagement
-    twice over.
+    people: nobody holds two roles in one engagement.
     """
     if coachee.pk == sponsor.pk:
         raise ValidationError(_("The coachee and the sponsor must be two different people."))
@@ -57,4 +77,102 @@ def engagement_create(
     engagement.full_clean()
     with transaction.atomic():
         engagement.save()
+    return engagement
+
+
+def engagement_open(
+    *,
+    coach: Coach,
+    organization: Organization | None,
+    new_organization_name: str = "",
+    coachee: Person,
+    sponsor: Person,
+    **terms,
+) -> Engagement:
+    """
+    The coach opens an engagement: the organization (existing or new), the
+    coachee's and the sponsor's accounts (invited by e-mail if they have
+    none), and the engagement in draft, all in one transaction. Invitations
+    leave only once it is committed.
+    """
+    from ..tasks import send_engagement_opened
+
+    if coachee.email.strip().lower() == sponsor.email.strip().lower():
+        raise ValidationError(_("The coachee and the sponsor must be two different people."))
+    if coach.user.email in (coachee.email.strip().lower(), sponsor.email.strip().lower()):
+        raise ValidationError(_("The coach cannot also be the coachee or the sponsor."))
+    with transaction.atomic():
+        if organization is None:
+            name = new_organization_name.strip()
+            if not name:
+                raise ValidationError(_("Choose the organization or give the name of a new one."))
+            organization, _created = Organization.objects.get_or_create(name=name)
+        parties = {}
+        for role, person in (("coachee", coachee), ("sponsor", sponsor)):
+            parties[role] = person_get_or_invite(
+                email=person.email,
+                first_name=person.first_name,
+                last_name=person.last_name,
+                invited_by=coach.user,
+            )
+        engagement = engagement_create(
+            coach=coach,
+            organization=organization,
+            coachee=parties["coachee"],
+            sponsor=parties["sponsor"],
+            coachee_job_title=coachee.job_title,
+            sponsor_job_title=sponsor.job_title,
+            **terms,
+        )
+        send_engagement_opened.delay_on_commit(engagement.pk)
+    return engagement
+
+
+def _stop_pending_work(engagement, *, by):
+    """Cancel the planned sessions and void a convention still waiting for signatures."""
+    now = timezone.now()
+    for session in engagement.sessions.filter(status=CoachingSession.Status.PLANNED):
+        session.status = CoachingSession.Status.CANCELLED
+        session.cancelled_at = now
+        session.cancelled_by = by
+        session.cancelled_late = False
+        session.sequence += 1
+        session.save(
+            update_fields=["status", "cancelled_at", "cancelled_by", "cancelled_late", "sequence"]
+        )
+    engagement.conventions.filter(status=Convention.Status.SENT).update(
+        status=Convention.Status.VOIDED, voided_at=now
+    )
+
+
+def engagement_withdraw(
+    *, engagement: Engagement, coachee: User, closing_session_wanted: bool = False
+) -> Engagement:
+    """
+    The coachee leaves the engagement, without giving a reason (none is
+    asked, none is kept). Planned sessions are cancelled, a convention still
+    waiting for signatures is voided (a signed one stays on file), and the
+    coach and the sponsor receive a neutral notice. Only the coach learns
+    whether the coachee would welcome a closing session.
+    """
+    from ..tasks import send_withdrawal_notices
+
+    with transaction.atomic():
+        engagement = workflow.transition(engagement, "withdraw", actor=coachee)
+        _stop_pending_work(engagement, by=coachee)
+        send_withdrawal_notices.delay_on_commit(engagement.pk, closing_session_wanted)
+    return engagement
+
+
+def engagement_cancel(*, engagement: Engagement, actor: User, reason: str) -> Engagement:
+    """
+    The coach or the sponsor cancels the engagement before any development
+    session took place, with a reason the other parties receive.
+    """
+    from ..tasks import send_cancellation_notices
+
+    with transaction.atomic():
+        engagement = workflow.transition(engagement, "cancel", actor=actor, reason=reason)
+        _stop_pending_work(engagement, by=actor)
+        send_cancellation_notices.delay_on_commit(engagement.pk)
     return engagement

@@ -1,4 +1,25 @@
-from .account import switch_language
-from .portal import engagement_detail, home
+from .account import InvitationAcceptView, hr_invite_view, switch_language
+from .engagements import engagement_cancel_view, engagement_new, engagement_withdraw_view
+from .portal import (
+    coach_portal,
+    coachee_portal,
+    engagement_detail,
+    home,
+    hr_portal,
+    sponsor_portal,
+)
 
-__all__ = ["engagement_detail", "home", "switch_language"]
+__all__ = [
+    "InvitationAcceptView",
+    "coach_portal",
+    "coachee_portal",
+    "engagement_cancel_view",
+    "engagement_detail",
+    "engagement_new",
+    "engagement_withdraw_view",
+    "home",
+    "hr_invite_view",
+    "hr_portal",
+    "sponsor_portal",
+    "switch_language",
+]

@@ -1,11 +1,22 @@
-"""The language switch."""
+"""Accounts: the language switch, accepting an invitation, inviting HR."""
 
 from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_not_required
-from django.views.decorators.http import require_POST
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.urls import reverse_lazy
+from django.utils.decorators import method_decorator
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods, require_POST
 from django.views.i18n import set_language
 
-from ..services.accounts import user_set_language
+from ..forms import HRInviteForm
+from ..models import Coach, Organization
+from ..services.accounts import hr_invite, user_set_language
+from ..tokens import invitation_token_generator
 
 
 @login_not_required
@@ -17,3 +28,49 @@ def switch_language(request):
     if request.user.is_authenticated and language in dict(settings.LANGUAGES):
         user_set_language(user=request.user, language=language)
     return response
+
+
+@method_decorator(login_not_required, name="dispatch")
+class InvitationAcceptView(auth_views.PasswordResetConfirmView):
+    """The invitation link: choose a password once, then land on one's portal."""
+
+    template_name = "registration/invitation_accept.html"
+    token_generator = invitation_token_generator
+    reset_url_token = "choisir-mot-de-passe"
+    post_reset_login = True
+    post_reset_login_backend = "django.contrib.auth.backends.ModelBackend"
+    success_url = reverse_lazy("home")
+
+    def form_valid(self, form):
+        messages.success(self.request, _("Welcome! Your password is saved."))
+        return super().form_valid(form)
+
+
+@require_http_methods(["GET", "POST"])
+def hr_invite_view(request):
+    """A coach (or the practice owner) gives HR access to an organization they coach in."""
+    if request.user.is_superuser:
+        organizations = Organization.objects.order_by("name")
+    else:
+        coach = Coach.objects.filter(user=request.user, is_active=True).first()
+        if coach is None:
+            raise Http404
+        organizations = (
+            Organization.objects.filter(engagements__coach=coach).distinct().order_by("name")
+        )
+    form = HRInviteForm(
+        request.POST if request.method == "POST" else None, organizations=organizations
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            membership = hr_invite(invited_by=request.user, **form.cleaned_data)
+        except (ValidationError, PermissionDenied) as error:
+            form.add_error(None, getattr(error, "messages", None) or str(error))
+        else:
+            messages.success(
+                request,
+                _("%(person)s now has HR access to %(organization)s.")
+                % {"person": membership.user, "organization": membership.organization},
+            )
+            return redirect("coach_portal")
+    return render(request, "engagements/hr_invite.html", {"form": form})

@@ -1,41 +1,187 @@
-"""The signed-in home page and the engagement page."""
+"""The four portals (coach, coachee, sponsor, HR) and the landing page that picks one."""
 
+from django.core.paginator import Paginator
+from django.db.models import Q
 from django.http import Http404
-from django.shortcuts import render
+from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.views.decorators.http import require_GET
 
 from .. import permissions, selectors, workflow
+from ..forms import HRFilterForm
 from ..models import Engagement, Role
+
+PORTAL_URLS = {
+    Role.COACH: "coach_portal",
+    Role.COACHEE: "coachee_portal",
+    Role.SPONSOR: "sponsor_portal",
+    Role.HR: "hr_portal",
+}
+HR_PAGE_SIZE = 25
+
+
+def _require_portal(request, role):
+    if role not in request.portals:
+        raise Http404
+
+
+def _with_next_steps(engagements, role):
+    today = timezone.localdate()
+    for engagement in engagements:
+        engagement.next = workflow.next_step(engagement, role, today)
+    return engagements
+
+
+def _grouped(engagements):
+    """Open engagements first (by state, in workflow order), then the ended ones."""
+    order = {status: index for index, status in enumerate(Engagement.Status.values)}
+    engagements = sorted(engagements, key=lambda e: (order[e.status], e.start_date))
+    return (
+        [e for e in engagements if not e.is_terminal],
+        [e for e in engagements if e.is_terminal],
+    )
 
 
 @require_GET
 def home(request):
-    """Every engagement the user has a part in, grouped by the role they hold."""
-    groups = {role: [] for role in (Role.COACH, Role.COACHEE, Role.SPONSOR, Role.HR)}
-    for engagement in selectors.engagements_for(request.user).order_by("status", "-start_date"):
-        for role in sorted(permissions.roles_in(engagement, request.user)):
-            groups[role].append(engagement)
-    return render(
+    """Land on the last portal used, else the first role the person holds."""
+    portals = request.portals
+    if not portals:
+        return render(request, "engagements/no_portal.html")
+    last = request.session.get("portal")
+    role = last if last in portals else portals[0]
+    return redirect(PORTAL_URLS[role])
+
+
+def _render_portal(request, role, template, context):
+    request.session["portal"] = role
+    return render(request, template, {"portal": role, **context})
+
+
+@require_GET
+def coach_portal(request):
+    _require_portal(request, Role.COACH)
+    engagements = _with_next_steps(
+        list(selectors.portal_engagements(request.user, Role.COACH)), Role.COACH
+    )
+    open_engagements, ended = _grouped(engagements)
+    return _render_portal(
         request,
-        "engagements/home.html",
-        {"groups": [(role, items) for role, items in groups.items() if items]},
+        Role.COACH,
+        "engagements/portal_coach.html",
+        {
+            "open_engagements": open_engagements,
+            "ended_engagements": ended,
+            "to_do": [e for e in open_engagements if e.next.urgent],
+            "upcoming_sessions": selectors.upcoming_sessions_for_coach(request.user),
+        },
+    )
+
+
+@require_GET
+def coachee_portal(request):
+    _require_portal(request, Role.COACHEE)
+    engagements = _with_next_steps(
+        list(selectors.portal_engagements(request.user, Role.COACHEE)), Role.COACHEE
+    )
+    open_engagements, ended = _grouped(engagements)
+    return _render_portal(
+        request,
+        Role.COACHEE,
+        "engagements/portal_coachee.html",
+        {
+            "open_engagements": open_engagements,
+            "ended_engagements": ended,
+            "upcoming_sessions": selectors.upcoming_sessions_for_coachee(request.user),
+        },
+    )
+
+
+@require_GET
+def sponsor_portal(request):
+    _require_portal(request, Role.SPONSOR)
+    engagements = _with_next_steps(
+        list(selectors.portal_engagements(request.user, Role.SPONSOR)), Role.SPONSOR
+    )
+    open_engagements, ended = _grouped(engagements)
+    return _render_portal(
+        request,
+        Role.SPONSOR,
+        "engagements/portal_sponsor.html",
+        {"open_engagements": open_engagements, "ended_engagements": ended},
+    )
+
+
+@require_GET
+def hr_portal(request):
+    _require_portal(request, Role.HR)
+    engagements = selectors.portal_engagements(request.user, Role.HR)
+    form = HRFilterForm(request.GET or None)
+    if form.is_valid():
+        if query := form.cleaned_data["q"].strip():
+            engagements = engagements.filter(
+                Q(coachee__last_name__icontains=query)
+                | Q(coachee__first_name__icontains=query)
+                | Q(sponsor__last_name__icontains=query)
+                | Q(sponsor__first_name__icontains=query)
+                | Q(coach__user__last_name__icontains=query)
+                | Q(title__icontains=query)
+            )
+        if status := form.cleaned_data["status"]:
+            engagements = engagements.filter(status=status)
+    page = Paginator(engagements.order_by("-start_date", "-pk"), HR_PAGE_SIZE).get_page(
+        request.GET.get("page")
+    )
+    return _render_portal(
+        request,
+        Role.HR,
+        "engagements/portal_hr.html",
+        {"form": form, "page": page},
     )
 
 
 @require_GET
 def engagement_detail(request, pk):
+    """The engagement page: the five steps, the parties, and each section the person may see."""
     try:
         engagement = selectors.engagement_for(request.user, pk)
     except Engagement.DoesNotExist:
         raise Http404 from None
+    roles = permissions.roles_in(engagement, request.user)
     history = list(selectors.status_history(engagement))
+    sessions = list(selectors.sessions_for(engagement, roles))
+    session_view = permissions.session_view(roles)
     return render(
         request,
         "engagements/engagement_detail.html",
         {
             "engagement": engagement,
-            "roles": permissions.roles_in(engagement, request.user),
+            "roles": roles,
             "history": history,
             "steps": workflow.steps(engagement, history),
+            "actions": {t.name for t in workflow.allowed_transitions(engagement, request.user)},
+            "objectives": list(selectors.objectives_for(engagement, roles)),
+            "can_view_objectives": permissions.can_view_objectives(roles),
+            "session_view": session_view,
+            "sessions": sessions,
+            "counts": _session_counts(engagement),
+            "can_view_summaries": permissions.can_view_shared_summaries(roles),
+            "can_view_private_notes": permissions.can_view_private_notes(roles),
+            "reports": list(selectors.reports_for(engagement, roles)),
+            "can_view_reports": bool(permissions.report_statuses_visible(roles)),
+            "conventions": list(selectors.conventions_for(engagement, roles)),
+            "closing_review": selectors.closing_review_for(engagement, roles),
+            "can_view_closing_review": permissions.can_view_closing_review(roles),
         },
     )
+
+
+def _session_counts(engagement):
+    """Counts every role may see (HR sees only these)."""
+    annotated = selectors.with_session_counts(Engagement.objects.filter(pk=engagement.pk)).get()
+    return {
+        "used": annotated.sessions_used,
+        "planned": annotated.sessions_planned,
+        "minutes_used": annotated.minutes_used,
+        "contracted": engagement.sessions_contracted,
+    }

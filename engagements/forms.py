@@ -1,0 +1,140 @@
+"""Forms. ``Engagement.status`` is never a form field: it moves through workflow.py."""
+
+from datetime import timedelta
+
+from crispy_forms.helper import FormHelper
+from django import forms
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from .models import Engagement, Format, Language, Organization
+
+
+class DateInput(forms.DateInput):
+    input_type = "date"
+
+    def __init__(self, **kwargs):
+        super().__init__(format="%Y-%m-%d", **kwargs)
+
+
+class _NoTagHelperMixin:
+    """Crispy renders fields only; templates own <form>, CSRF and buttons."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.helper = FormHelper()
+        self.helper.form_tag = False
+
+
+class EngagementOpenForm(_NoTagHelperMixin, forms.Form):
+    organization = forms.ModelChoiceField(
+        label=_("Client organization"),
+        queryset=Organization.objects.order_by("name"),
+        required=False,
+        empty_label=_("— a new organization —"),
+    )
+    new_organization_name = forms.CharField(
+        label=_("New organization"),
+        max_length=200,
+        required=False,
+        help_text=_("Only if the organization is not in the list."),
+    )
+    title = forms.CharField(
+        label=_("Purpose of the engagement"),
+        max_length=200,
+        help_text=_("The career turn, e.g. 'First director role'."),
+    )
+    coachee_first_name = forms.CharField(label=_("First name"), max_length=150)
+    coachee_last_name = forms.CharField(label=_("Last name"), max_length=150)
+    coachee_email = forms.EmailField(label=_("E-mail"))
+    coachee_job_title = forms.CharField(label=_("Job title"), max_length=200)
+    sponsor_first_name = forms.CharField(label=_("First name"), max_length=150)
+    sponsor_last_name = forms.CharField(label=_("Last name"), max_length=150)
+    sponsor_email = forms.EmailField(label=_("E-mail"))
+    sponsor_job_title = forms.CharField(label=_("Job title"), max_length=200)
+    start_date = forms.DateField(label=_("Start date"), widget=DateInput())
+    end_date = forms.DateField(
+        label=_("End date"), widget=DateInput(), help_text=_("Usually twelve months later.")
+    )
+    sessions_contracted = forms.IntegerField(
+        label=_("Number of sessions"), min_value=1, max_value=40, initial=12
+    )
+    session_minutes = forms.IntegerField(
+        label=_("Session length (minutes)"), min_value=30, max_value=480, initial=120
+    )
+    format = forms.ChoiceField(label=_("Format"), choices=Format.choices, initial=Format.VIDEO)
+    fee_amount = forms.DecimalField(
+        label=_("Fees excluding tax (EUR)"), min_value=0, max_digits=10, decimal_places=2
+    )
+    language = forms.ChoiceField(
+        label=_("Language of the convention"), choices=Language.choices, initial=Language.FRENCH
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        today = timezone.localdate()
+        self.fields["start_date"].initial = today
+        self.fields["end_date"].initial = today + timedelta(days=365)
+
+    def clean(self):
+        data = super().clean()
+        if not data.get("organization") and not data.get("new_organization_name", "").strip():
+            self.add_error(
+                "organization", _("Choose the organization or give the name of a new one.")
+            )
+        start, end = data.get("start_date"), data.get("end_date")
+        if start and end and end <= start:
+            self.add_error("end_date", _("The end date must be after the start date."))
+        coachee, sponsor = data.get("coachee_email"), data.get("sponsor_email")
+        if coachee and sponsor and coachee.lower() == sponsor.lower():
+            self.add_error(
+                "sponsor_email", _("The coachee and the sponsor must be two different people.")
+            )
+        return data
+
+
+class WithdrawForm(_NoTagHelperMixin, forms.Form):
+    closing_session_wanted = forms.BooleanField(
+        label=_("I would welcome a closing session with my coach"),
+        required=False,
+        help_text=_("Optional. Only your coach will know."),
+    )
+
+
+class CancelForm(_NoTagHelperMixin, forms.Form):
+    reason = forms.CharField(
+        label=_("Reason for cancelling"),
+        widget=forms.Textarea(attrs={"rows": 3}),
+        max_length=2000,
+        help_text=_("The other parties will receive it."),
+    )
+
+    def clean_reason(self):
+        reason = self.cleaned_data["reason"].strip()
+        if not reason:
+            raise forms.ValidationError(_("Please give a reason."))
+        return reason
+
+
+class HRInviteForm(_NoTagHelperMixin, forms.Form):
+    organization = forms.ModelChoiceField(
+        label=_("Organization"), queryset=Organization.objects.none()
+    )
+    first_name = forms.CharField(label=_("First name"), max_length=150)
+    last_name = forms.CharField(label=_("Last name"), max_length=150)
+    email = forms.EmailField(label=_("E-mail"))
+
+    def __init__(self, *args, organizations, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["organization"].queryset = organizations
+
+
+class HRFilterForm(forms.Form):
+    """Filters of the HR portal (GET)."""
+
+    q = forms.CharField(label=_("Search"), required=False, max_length=100)
+    status = forms.ChoiceField(
+        label=_("Status"),
+        required=False,
+        choices=[("", _("All statuses")), *Engagement.Status.choices],
+    )

@@ -1,0 +1,117 @@
+"""Opening an engagement, and ending it early."""
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods
+
+from .. import permissions, selectors, workflow
+from ..forms import CancelForm, EngagementOpenForm, WithdrawForm
+from ..models import Coach, Engagement
+from ..services.engagements import Person, engagement_cancel, engagement_open, engagement_withdraw
+
+
+def _engagement_or_404(request, pk):
+    try:
+        engagement = selectors.engagement_for(request.user, pk)
+    except Engagement.DoesNotExist:
+        raise Http404 from None
+    return engagement, permissions.roles_in(engagement, request.user)
+
+
+def _person(data, prefix):
+    return Person(
+        email=data[f"{prefix}_email"],
+        first_name=data[f"{prefix}_first_name"],
+        last_name=data[f"{prefix}_last_name"],
+        job_title=data[f"{prefix}_job_title"],
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def engagement_new(request):
+    coach = Coach.objects.filter(user=request.user, is_active=True).first()
+    if coach is None:
+        raise Http404
+    form = EngagementOpenForm(request.POST if request.method == "POST" else None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            engagement = engagement_open(
+                coach=coach,
+                organization=data["organization"],
+                new_organization_name=data["new_organization_name"],
+                coachee=_person(data, "coachee"),
+                sponsor=_person(data, "sponsor"),
+                title=data["title"],
+                start_date=data["start_date"],
+                end_date=data["end_date"],
+                sessions_contracted=data["sessions_contracted"],
+                session_minutes=data["session_minutes"],
+                format=data["format"],
+                fee_amount=data["fee_amount"],
+                language=data["language"],
+            )
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            messages.success(
+                request,
+                _("Engagement created. The coachee and the sponsor have been invited."),
+            )
+            return redirect(engagement)
+    return render(request, "engagements/engagement_new.html", {"form": form})
+
+
+@require_http_methods(["GET", "POST"])
+def engagement_withdraw_view(request, pk):
+    engagement, roles = _engagement_or_404(request, pk)
+    if not permissions.can_withdraw(roles):
+        raise Http404
+    form = WithdrawForm(request.POST if request.method == "POST" else None)
+    error = None
+    if request.method == "POST" and form.is_valid():
+        try:
+            engagement_withdraw(
+                engagement=engagement,
+                coachee=request.user,
+                closing_session_wanted=form.cleaned_data["closing_session_wanted"],
+            )
+        except workflow.TransitionError as refused:
+            error = refused.message
+        else:
+            messages.success(
+                request,
+                _("Your engagement has ended. Your coach and your sponsor have been informed."),
+            )
+            return redirect(engagement)
+    return render(
+        request,
+        "engagements/engagement_withdraw.html",
+        {"engagement": engagement, "form": form, "error": error},
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def engagement_cancel_view(request, pk):
+    engagement, roles = _engagement_or_404(request, pk)
+    if not roles & {permissions.COACH, permissions.SPONSOR}:
+        raise Http404
+    form = CancelForm(request.POST if request.method == "POST" else None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            engagement_cancel(
+                engagement=engagement, actor=request.user, reason=form.cleaned_data["reason"]
+            )
+        except workflow.TransitionError as refused:
+            form.add_error(None, refused.message)
+        else:
+            messages.success(
+                request, _("The engagement is cancelled. The parties have been informed.")
+            )
+            return redirect(engagement)
+    return render(
+        request, "engagements/engagement_cancel.html", {"engagement": engagement, "form": form}
+    )

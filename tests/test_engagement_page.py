@@ -1,0 +1,87 @@
+"""The engagement page shows each role exactly its sections."""
+
+import pytest
+from django.utils import timezone
+
+from engagements.models import ClosingReview, Engagement
+
+from . import factories
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def full(engagement_in):
+    engagement = engagement_in(Engagement.Status.CLOSING)
+    factories.ObjectiveFactory(engagement=engagement, title="OBJECTIVE-TITLE")
+    session = factories.CoachingSessionFactory(engagement=engagement, status="held")
+    factories.SharedSummaryFactory(session=session, summary="SHARED-SUMMARY")
+    factories.PrivateNoteFactory(session=session, body="PRIVATE-NOTE")
+    now = timezone.now()
+    factories.SponsorReportFactory(
+        engagement=engagement,
+        status="released",
+        approved_at=now,
+        released_at=now,
+        progress="RELEASED-REPORT",
+    )
+    factories.ClosingReviewFactory(
+        engagement=engagement,
+        status=ClosingReview.Status.RELEASED,
+        coachee_validated_at=now,
+        released_at=now,
+        learnings="FULL-REVIEW",
+        sponsor_summary="SPONSOR-PART",
+    )
+    return engagement
+
+
+EXPECTED = {
+    #          objectives summary private report full-review sponsor-part
+    "coach": (True, True, True, True, True, False),
+    "coachee": (True, True, False, True, True, False),
+    "sponsor": (True, False, False, True, False, True),
+    "hr": (False, False, False, False, False, False),
+}
+MARKERS = [
+    "OBJECTIVE-TITLE",
+    "SHARED-SUMMARY",
+    "PRIVATE-NOTE",
+    "RELEASED-REPORT",
+    "FULL-REVIEW",
+    "SPONSOR-PART",
+]
+
+
+@pytest.mark.parametrize("persona", list(EXPECTED), indirect=True)
+def test_each_role_sees_exactly_its_sections(request, client, full, persona):
+    client.force_login(persona)
+    page = client.get(full.get_absolute_url()).content.decode()
+    role = request.node.callspec.params["persona"]
+    seen = tuple(marker in page for marker in MARKERS)
+    assert seen == EXPECTED[role]
+
+
+def test_hr_sees_counts_but_no_session_dates(client, full, hr):
+    session = full.sessions.get()
+    client.force_login(hr)
+    page = client.get(full.get_absolute_url()).content.decode()
+    assert session.starts_at.strftime("%Y-%m-%d") not in page
+    assert "1 sur 12" in page or "1 of 12" in page
+
+
+def test_sponsor_sees_session_dates_but_no_content(client, full, sponsor):
+    session = full.sessions.get()
+    client.force_login(sponsor)
+    page = client.get(full.get_absolute_url()).content.decode()
+    assert timezone.localtime(session.starts_at).isoformat()[:10] in page
+    assert "SHARED-SUMMARY" not in page
+
+
+def test_sponsor_does_not_see_an_unreleased_closing_review(client, full, sponsor):
+    ClosingReview.objects.filter(engagement=full).update(
+        status=ClosingReview.Status.VALIDATED, released_at=None
+    )
+    client.force_login(sponsor)
+    page = client.get(full.get_absolute_url()).content.decode()
+    assert "SPONSOR-PART" not in page

@@ -1,0 +1,114 @@
+"""
+Session content and unreleased reports never reach the sponsor or HR: put a
+marker in every confidential record, crawl every page they can reach, and
+look for it.
+"""
+
+import re
+from collections import deque
+from urllib.parse import urljoin, urlparse
+
+import pytest
+from django.core import mail
+
+from engagements.models import ClosingReview, Engagement, SponsorReport
+from engagements.services.engagements import engagement_withdraw
+
+from . import factories
+
+MARKER = "ZZ-CONFIDENTIAL-7f3a"
+LINK = re.compile(r'href="([^"#]+)"')
+
+
+@pytest.fixture
+def confidential(engagement_in):
+    engagement = engagement_in(Engagement.Status.ACTIVE)
+    held = factories.CoachingSessionFactory(engagement=engagement, status="held")
+    factories.PrivateNoteFactory(session=held, body=f"private {MARKER}")
+    factories.SharedSummaryFactory(
+        session=held, summary=f"summary {MARKER}", action_plan=f"plan {MARKER}"
+    )
+    for status in (SponsorReport.Status.DRAFT, SponsorReport.Status.AWAITING_APPROVAL):
+        factories.SponsorReportFactory(
+            engagement=engagement,
+            status=status,
+            progress=f"progress {MARKER}",
+            general_comment=f"comment {MARKER}",
+        )
+    factories.SponsorReportFactory(
+        engagement=engagement,
+        status=SponsorReport.Status.RELEASED,
+        approved_at=held.starts_at,
+        released_at=held.starts_at,
+        progress="Released progress the sponsor may read",
+        coachee_comment=f"coachee {MARKER}",
+    )
+    factories.ClosingReviewFactory(
+        engagement=engagement,
+        status=ClosingReview.Status.AWAITING_COACHEE,
+        learnings=f"learnings {MARKER}",
+        recommendations=f"reco {MARKER}",
+    )
+    return engagement
+
+
+def crawl(client, start="/", limit=200):
+    """GET every internal page reachable from ``start`` by following links."""
+    seen, queue, pages = set(), deque([start]), {}
+    while queue and len(seen) < limit:
+        url = queue.popleft()
+        if url in seen:
+            continue
+        seen.add(url)
+        response = client.get(url, follow=True)
+        final = response.redirect_chain[-1][0] if response.redirect_chain else url
+        pages[final] = response
+        if "text/html" not in response.get("Content-Type", ""):
+            continue
+        for href in LINK.findall(response.content.decode()):
+            target = urljoin(final, href)
+            parsed = urlparse(target)
+            if parsed.netloc not in ("", "testserver") or parsed.path.startswith(
+                ("/static/", "/admin/")
+            ):
+                continue
+            path = parsed.path + (f"?{parsed.query}" if parsed.query else "")
+            if path not in seen:
+                queue.append(path)
+    return pages
+
+
+@pytest.mark.parametrize("persona", ["sponsor", "hr"])
+def test_confidential_content_never_appears_on_any_page(request, client, confidential, persona):
+    client.force_login(request.getfixturevalue(persona))
+    pages = crawl(client)
+    assert confidential.get_absolute_url() in pages  # the crawl did reach the engagement
+    for url, response in pages.items():
+        assert MARKER not in response.content.decode(), url
+
+
+def test_the_sponsor_reads_the_released_report_only(client, confidential, sponsor):
+    client.force_login(sponsor)
+    page = client.get(confidential.get_absolute_url()).content.decode()
+    assert "Released progress the sponsor may read" in page
+
+
+def test_the_coach_and_the_coachee_do_see_their_shared_content(
+    client, confidential, coach, coachee
+):
+    client.force_login(coach)
+    assert f"private {MARKER}" in client.get(confidential.get_absolute_url()).content.decode()
+    client.force_login(coachee)
+    page = client.get(confidential.get_absolute_url()).content.decode()
+    assert f"summary {MARKER}" in page
+    assert f"private {MARKER}" not in page  # the coach's notes are the coach's alone
+
+
+def test_withdrawal_notices_carry_no_session_content(
+    confidential, coachee, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        engagement_withdraw(engagement=confidential, coachee=coachee)
+    assert len(mail.outbox) == 2
+    for message in mail.outbox:
+        assert MARKER not in message.subject + message.body

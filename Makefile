@@ -50,8 +50,8 @@ format: install-dev
 # Refresh the French catalogue after changing user-facing text, translate the
 # new entries in engagements/locale/fr/LC_MESSAGES/django.po, then compile.
 messages: install-dev
-	DJANGO_DEBUG=1 $(BIN)/python manage.py makemessages -l fr --no-obsolete --ignore=.venv --ignore=staticfiles --ignore=tests
-	DJANGO_DEBUG=1 $(BIN)/python manage.py compilemessages -l fr --ignore=.venv
+	DJANGO_DEBUG=1 $(BIN)/python manage.py makemessages -l fr --no-obsolete --ignore=.venv --ignore=staticfiles --ignore=tests --ignore=node_modules
+	DJANGO_DEBUG=1 $(BIN)/python manage.py compilemessages -l fr --ignore=.venv --ignore=node_modules
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache staticfiles

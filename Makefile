@@ -24,8 +24,12 @@ $(VENV)/.installed-dev: requirements.txt requirements-dev.txt | $(BIN)/python
 	$(BIN)/pip install --quiet -r requirements-dev.txt
 	@touch $@ $(VENV)/.installed
 
+# axe-core for the accessibility checks of the browser tests (npm registry).
+node_modules/.package-lock.json: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+
 install: $(VENV)/.installed
-install-dev: $(VENV)/.installed-dev
+install-dev: $(VENV)/.installed-dev node_modules/.package-lock.json
 
 # Serve the demo on http://$(HOST):$(PORT) with the embedded SQLite database;
 # with no broker configured, Celery runs tasks in-process.
@@ -54,4 +58,4 @@ messages: install-dev
 	DJANGO_DEBUG=1 $(BIN)/python manage.py compilemessages -l fr --ignore=.venv --ignore=node_modules
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache staticfiles
+	rm -rf $(VENV) .pytest_cache .ruff_cache staticfiles node_modules

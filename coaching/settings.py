@@ -145,10 +145,10 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "static/"
-STATIC_ROOT = env.path("STATIC_ROOT", default=BASE_DIR / "staticfiles")
+STATIC_ROOT = Path(env("STATIC_ROOT", default=str(BASE_DIR / "staticfiles")))
 STATICFILES_DIRS = [BASE_DIR / "static"]
 MEDIA_URL = "media/"
-MEDIA_ROOT = env.path("MEDIA_ROOT", default=BASE_DIR / "media")
+MEDIA_ROOT = Path(env("MEDIA_ROOT", default=str(BASE_DIR / "media")))
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
@@ -281,9 +281,23 @@ LOGGING = {
     "loggers": {
         "django.db.backends": {"level": "INFO"},
         "axes": {"level": "WARNING"},
+        "weasyprint": {"level": "WARNING"},
+        "fontTools": {"level": "WARNING"},
     },
 }
 
 # One-time links: invitations stay valid a week, password resets a day.
 INVITATION_TIMEOUT = env.int("INVITATION_TIMEOUT", default=7 * 24 * 3600)
 PASSWORD_RESET_TIMEOUT = env.int("PASSWORD_RESET_TIMEOUT", default=24 * 3600)
+
+# The platform's PAdES seal on signed conventions. Development material is
+# made by `python manage.py create_signing_certificate` under var/signing/.
+SIGNING_DIR = Path(env("SIGNING_DIR", default=str(BASE_DIR / "var" / "signing")))
+SIGNING_KEY_PATH = Path(env("SIGNING_KEY_PATH", default=str(SIGNING_DIR / "seal-key.pem")))
+SIGNING_CERT_PATH = Path(env("SIGNING_CERT_PATH", default=str(SIGNING_DIR / "seal-cert.pem")))
+SIGNING_CHAIN_PATH = Path(env("SIGNING_CHAIN_PATH", default=str(SIGNING_DIR / "ca-cert.pem")))
+SIGNING_KEY_PASSPHRASE = env("SIGNING_KEY_PASSPHRASE", default="")
+SIGNING_SEAL_NAME = env("SIGNING_SEAL_NAME", default="Trio - sceau de la plateforme")
+
+# A one-time code confirms the signer's identity before each signature.
+SIGNATURE_CODE_MINUTES = env.int("SIGNATURE_CODE_MINUTES", default=10)

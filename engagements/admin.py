@@ -17,6 +17,7 @@ from .models import (
     Convention,
     Engagement,
     HRMembership,
+    Kickoff,
     Notification,
     Objective,
     ObjectiveScore,
@@ -24,6 +25,7 @@ from .models import (
     PrivateNote,
     SharedSummary,
     Signature,
+    SignatureChallenge,
     SponsorReport,
     StatusChange,
     User,
@@ -341,3 +343,27 @@ class NotificationAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_filter = [("sent_at", admin.EmptyFieldListFilter)]
     search_fields = ["key", "recipient__email"]
     list_select_related = ["recipient"]
+
+
+@admin.register(Kickoff)
+class KickoffAdmin(admin.ModelAdmin):
+    list_display = ["engagement", "recorded_by", "recorded_at"]
+    list_select_related = ["engagement__coachee", "recorded_by"]
+    raw_id_fields = ["engagement", "recorded_by"]
+
+
+@admin.register(SignatureChallenge)
+class SignatureChallengeAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """Codes are kept only as keyed hashes; the admin shows when and to whom."""
+
+    list_display = ["convention", "user", "sent_to", "created_at", "attempts", "verified_at"]
+    fields = [
+        "convention",
+        "user",
+        "sent_to",
+        "created_at",
+        "expires_at",
+        "attempts",
+        "verified_at",
+    ]
+    list_select_related = ["convention__engagement", "user"]

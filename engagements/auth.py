@@ -15,3 +15,19 @@ def axes_username(request, credentials):
             return str(value).strip().lower()
     post = getattr(request, "POST", {})
     return str(post.get("username", "")).strip().lower()
+
+
+def client_ip(request):
+    """
+    The client's address: behind ``PROXY_COUNT`` trusted proxies it is the
+    address they appended to X-Forwarded-For, otherwise REMOTE_ADDR.
+    """
+    from django.conf import settings
+
+    proxies = settings.AXES_IPWARE_PROXY_COUNT
+    forwarded = [
+        a.strip() for a in request.headers.get("x-forwarded-for", "").split(",") if a.strip()
+    ]
+    if proxies and len(forwarded) >= proxies:
+        return forwarded[-proxies]
+    return request.META.get("REMOTE_ADDR", "")

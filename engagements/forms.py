@@ -138,3 +138,116 @@ class HRFilterForm(forms.Form):
         required=False,
         choices=[("", _("All statuses")), *Engagement.Status.choices],
     )
+
+
+class DateTimeInput(forms.DateTimeInput):
+    input_type = "datetime-local"
+
+    def __init__(self, **kwargs):
+        super().__init__(format="%Y-%m-%dT%H:%M", **kwargs)
+
+
+class KickoffScheduleForm(_NoTagHelperMixin, forms.Form):
+    starts_at = forms.DateTimeField(label=_("Date and time"), widget=DateTimeInput())
+    duration_minutes = forms.IntegerField(
+        label=_("Length (minutes)"), min_value=15, max_value=480, initial=120
+    )
+    format = forms.ChoiceField(label=_("Format"), choices=Format.choices)
+    video_url = forms.URLField(label=_("Video link"), required=False, assume_scheme="https")
+    location = forms.CharField(label=_("Place"), required=False, max_length=300)
+
+    def clean(self):
+        data = super().clean()
+        starts_at = data.get("starts_at")
+        if starts_at and starts_at <= timezone.now():
+            self.add_error("starts_at", _("Choose a date in the future."))
+        if data.get("format") == Format.IN_PERSON and not data.get("location", "").strip():
+            self.add_error("location", _("Give the place of an in-person meeting."))
+        return data
+
+
+class KickoffOutcomeForm(_NoTagHelperMixin, forms.Form):
+    coachee_expectations = forms.CharField(
+        label=_("The coachee's expectations"), widget=forms.Textarea(attrs={"rows": 3})
+    )
+    sponsor_expectations = forms.CharField(
+        label=_("The sponsor's expectations"), widget=forms.Textarea(attrs={"rows": 3})
+    )
+    coach_expectations = forms.CharField(
+        label=_("The coach's expectations"),
+        widget=forms.Textarea(attrs={"rows": 2}),
+        required=False,
+    )
+    reporting_scope = forms.CharField(
+        label=_("What will be reported to the sponsor"),
+        widget=forms.Textarea(attrs={"rows": 3}),
+        initial=_(
+            "attendance, hours used, progress toward each objective with the goal-attainment "
+            "scores, and a general comment."
+        ),
+    )
+
+
+class ObjectiveForm(_NoTagHelperMixin, forms.Form):
+    title = forms.CharField(label=_("Objective"), max_length=300)
+    success_indicators = forms.CharField(
+        label=_("Success indicators"),
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=_("What will show, concretely, that the objective is reached."),
+    )
+
+
+SCORE_CHOICES = [("", "—")] + [(str(v), f"{v:+d}" if v else "0") for v in range(-2, 3)]
+
+
+class BaselineScoresForm(forms.Form):
+    """One score per objective and rater, from −2 to +2 (fields built from the objectives)."""
+
+    def __init__(self, *args, objectives, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.objectives = list(objectives)
+        for objective in self.objectives:
+            for rater, label in (("coachee", _("coachee")), ("sponsor", _("sponsor"))):
+                title = f"{objective.title} — {label}"
+                self.fields[f"score_{objective.pk}_{rater}"] = forms.TypedChoiceField(
+                    label=title,
+                    choices=SCORE_CHOICES,
+                    coerce=int,
+                    empty_value=None,
+                    required=False,
+                    widget=forms.Select(attrs={"class": "form-select", "aria-label": title}),
+                )
+
+    def rows(self):
+        """(objective, coachee's score field, sponsor's score field) for each objective."""
+        return [
+            (
+                objective,
+                self[f"score_{objective.pk}_coachee"],
+                self[f"score_{objective.pk}_sponsor"],
+            )
+            for objective in self.objectives
+        ]
+
+    def scores(self):
+        return {
+            (objective.pk, rater): self.cleaned_data.get(f"score_{objective.pk}_{rater}")
+            for objective in self.objectives
+            for rater in ("coachee", "sponsor")
+        }
+
+
+class SignatureForm(_NoTagHelperMixin, forms.Form):
+    code = forms.CharField(
+        label=_("Code received by e-mail"),
+        max_length=6,
+        min_length=6,
+        widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "inputmode": "numeric"}),
+    )
+    typed_name = forms.CharField(label=_("Type your full name"), max_length=200)
+    consent = forms.BooleanField(label=_("I have read the convention and I sign it"))
+
+    def __init__(self, *args, consent_text="", **kwargs):
+        super().__init__(*args, **kwargs)
+        if consent_text:
+            self.fields["consent"].label = consent_text

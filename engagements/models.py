@@ -527,6 +527,44 @@ class ObjectiveScore(models.Model):
         return f"{self.objective}: {self.score:+d} ({self.get_rater_display()})"
 
 
+class Kickoff(models.Model):
+    """
+    The recorded outcome of the tripartite kickoff: what each party expects
+    and what will be reported to the sponsor. The objectives are their own
+    records (``Objective``).
+    """
+
+    engagement = models.OneToOneField(
+        Engagement,
+        on_delete=models.CASCADE,
+        related_name="kickoff",
+        verbose_name=_("engagement"),
+    )
+    coachee_expectations = models.TextField(_("the coachee's expectations"))
+    sponsor_expectations = models.TextField(_("the sponsor's expectations"))
+    coach_expectations = models.TextField(_("the coach's expectations"), blank=True)
+    reporting_scope = models.TextField(
+        _("what will be reported to the sponsor"),
+        help_text=_("E.g. attendance, hours used, progress on each objective, a general comment."),
+    )
+    recorded_by = models.ForeignKey(
+        User,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("recorded by"),
+    )
+    recorded_at = models.DateTimeField(_("recorded at"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("kickoff outcome")
+        verbose_name_plural = _("kickoff outcomes")
+
+    def __str__(self):
+        return gettext("Kickoff of %(engagement)s") % {"engagement": self.engagement}
+
+
 class Convention(models.Model):
     """
     One version of the tripartite convention. Sending it for signature
@@ -644,6 +682,39 @@ class Signature(models.Model):
 
     def __str__(self):
         return f"{self.signer} ({self.get_role_display()})"
+
+
+class SignatureChallenge(models.Model):
+    """
+    A one-time code sent by e-mail to a party about to sign a convention
+    version. Only a keyed hash of the code is kept.
+    """
+
+    MAX_ATTEMPTS = 5
+
+    convention = models.ForeignKey(
+        Convention,
+        on_delete=models.CASCADE,
+        related_name="challenges",
+        verbose_name=_("convention"),
+    )
+    user = models.ForeignKey(
+        User, on_delete=models.CASCADE, related_name="+", verbose_name=_("user")
+    )
+    code_hash = models.CharField(_("hash of the code"), max_length=64)
+    sent_to = models.EmailField(_("sent to"))
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+    expires_at = models.DateTimeField(_("expires at"))
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
+    verified_at = models.DateTimeField(_("verified at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("signature code")
+        verbose_name_plural = _("signature codes")
+        ordering = ["-created_at"]
+
+    def __str__(self):
+        return f"{self.user} — v{self.convention.version}"
 
 
 class CoachingSessionQuerySet(models.QuerySet):

@@ -77,12 +77,22 @@ def can_view_engagement(roles):
     return _any(roles, {COACH, COACHEE, SPONSOR, HR})
 
 
+def can_manage_engagement(roles):
+    """Scheduling, recording the kickoff, sending the convention: the coach."""
+    return COACH in roles
+
+
 def can_view_objectives(roles):
     return _any(roles, {COACH, COACHEE, SPONSOR})
 
 
 def can_edit_objectives(roles):
     return _any(roles, {COACH, COACHEE})
+
+
+def can_approve_objectives(roles):
+    """The coachee owns the wording of the objectives."""
+    return COACHEE in roles
 
 
 def can_view_convention(roles):
@@ -149,6 +159,11 @@ def can_view_closing_review(roles):
 def can_view_released_synthesis(roles):
     """The part of the closing review released to the sponsor."""
     return _any(roles, {COACH, COACHEE, SPONSOR})
+
+
+def can_cancel(roles):
+    """The coach or the sponsor, with a reason (the workflow checks when)."""
+    return _any(roles, {COACH, SPONSOR})
 
 
 def can_withdraw(roles):

@@ -6,9 +6,11 @@ go through ``emails.send_once``), and is queued after the transaction commits
 
 from celery import shared_task
 from django.conf import settings
+from django.urls import reverse
 
 from . import emails
-from .models import Convention, Engagement, User
+from .models import CoachingSession, Convention, Engagement, User
+from .services.convention import convention_seal
 from .services.privacy import session_notes_purge
 from .tokens import invitation_path
 
@@ -105,3 +107,77 @@ def send_cancellation_notices(engagement_id):
             context={"engagement": engagement, "change": change},
         )
     return sent
+
+
+@shared_task
+def send_session_invitations(session_id):
+    """A planned meeting, to everyone invited (the three parties for a tripartite one)."""
+    session = CoachingSession.objects.select_related(
+        "engagement__coach__user", "engagement__coachee", "engagement__sponsor"
+    ).get(pk=session_id)
+    engagement = session.engagement
+    roles = ["coach", "coachee", "sponsor"] if session.is_tripartite else ["coach", "coachee"]
+    sent = 0
+    for role in roles:
+        sent += emails.send_once(
+            key=f"session-planned:{session_id}:{session.sequence}:{role}",
+            recipient=engagement.party_for(role),
+            engagement=engagement,
+            name="session_planned",
+            context={
+                "session": session,
+                "engagement": engagement,
+                "link": settings.SITE_URL + engagement.get_absolute_url(),
+            },
+        )
+    return sent
+
+
+@shared_task
+def send_convention_to_sign(convention_id):
+    """The convention version is ready: each party is asked to sign it."""
+    convention = Convention.objects.select_related(
+        "engagement__coach__user", "engagement__coachee", "engagement__sponsor"
+    ).get(pk=convention_id)
+    if convention.status != Convention.Status.SENT:
+        return 0
+    engagement = convention.engagement
+    sent = 0
+    for role in ("coach", "coachee", "sponsor"):
+        sent += emails.send_once(
+            key=f"convention-to-sign:{convention_id}:{role}",
+            recipient=engagement.party_for(role),
+            engagement=engagement,
+            name="convention_to_sign",
+            context={
+                "convention": convention,
+                "engagement": engagement,
+                "link": settings.SITE_URL
+                + reverse("convention_sign", args=[engagement.pk, convention.version]),
+            },
+        )
+    return sent
+
+
+@shared_task
+def seal_convention(convention_id):
+    """After the third signature: the final sealed PDF, then the engagement starts."""
+    if not convention_seal(convention_id=convention_id):
+        return False
+    convention = Convention.objects.select_related(
+        "engagement__coach__user", "engagement__coachee", "engagement__sponsor"
+    ).get(pk=convention_id)
+    engagement = convention.engagement
+    for role in ("coach", "coachee", "sponsor"):
+        emails.send_once(
+            key=f"convention-signed:{convention_id}:{role}",
+            recipient=engagement.party_for(role),
+            engagement=engagement,
+            name="convention_signed",
+            context={
+                "convention": convention,
+                "engagement": engagement,
+                "link": settings.SITE_URL + engagement.get_absolute_url(),
+            },
+        )
+    return True

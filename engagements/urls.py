@@ -3,6 +3,7 @@ from django.contrib.auth.decorators import login_not_required
 from django.urls import path, reverse_lazy
 
 from . import views
+from .views import convention
 
 public = login_not_required
 
@@ -68,5 +69,73 @@ urlpatterns = [
         "accompagnements/<int:pk>/annulation/",
         views.engagement_cancel_view,
         name="engagement_cancel",
+    ),
+    # Kickoff
+    path(
+        "accompagnements/<int:pk>/cadrage/planifier/",
+        convention.kickoff_schedule,
+        name="kickoff_schedule",
+    ),
+    path("accompagnements/<int:pk>/cadrage/", convention.kickoff, name="kickoff"),
+    path(
+        "accompagnements/<int:pk>/cadrage/compte-rendu/",
+        convention.kickoff_outcome,
+        name="kickoff_outcome",
+    ),
+    path(
+        "accompagnements/<int:pk>/cadrage/objectifs/",
+        convention.objective_add,
+        name="objective_add",
+    ),
+    path(
+        "accompagnements/<int:pk>/cadrage/objectifs/<int:objective_id>/",
+        convention.objective_edit,
+        name="objective_edit",
+    ),
+    path(
+        "accompagnements/<int:pk>/cadrage/objectifs/<int:objective_id>/approbation/",
+        convention.objective_approve,
+        name="objective_approve",
+    ),
+    path(
+        "accompagnements/<int:pk>/cadrage/objectifs/<int:objective_id>/suppression/",
+        convention.objective_delete,
+        name="objective_delete",
+    ),
+    path(
+        "accompagnements/<int:pk>/cadrage/scores/",
+        convention.baseline_scores,
+        name="baseline_scores",
+    ),
+    # Convention
+    path(
+        "accompagnements/<int:pk>/convention/envoi/",
+        convention.convention_send,
+        name="convention_send",
+    ),
+    path(
+        "accompagnements/<int:pk>/convention/v<int:version>/",
+        convention.convention_sign_page,
+        name="convention_sign",
+    ),
+    path(
+        "accompagnements/<int:pk>/convention/v<int:version>/code/",
+        convention.convention_code,
+        name="convention_code",
+    ),
+    path(
+        "accompagnements/<int:pk>/convention/v<int:version>/signature/",
+        convention.convention_sign,
+        name="convention_sign_submit",
+    ),
+    path(
+        "accompagnements/<int:pk>/convention/v<int:version>/document.pdf",
+        convention.convention_document,
+        name="convention_document",
+    ),
+    path(
+        "accompagnements/<int:pk>/convention/v<int:version>/convention-signee.pdf",
+        convention.convention_signed_document,
+        name="convention_signed_document",
     ),
 ]

@@ -6,6 +6,7 @@ engagement, the HR of its organization, another coach, HR of another
 organization, and an outsider with no part in anything.
 """
 
+import io
 import os
 
 import pytest
@@ -73,10 +74,29 @@ def move_to(engagement, status):
     return engagement
 
 
+@pytest.fixture(scope="session")
+def signing_material(tmp_path_factory):
+    """A development CA and seal certificate for the whole test run."""
+    from django.conf import settings as django_settings
+    from django.core.management import call_command
+
+    from engagements import signing
+
+    folder = tmp_path_factory.mktemp("signing")
+    django_settings.SIGNING_KEY_PATH = folder / "seal-key.pem"
+    django_settings.SIGNING_CERT_PATH = folder / "seal-cert.pem"
+    django_settings.SIGNING_CHAIN_PATH = folder / "ca-cert.pem"
+    call_command("create_signing_certificate", stdout=io.StringIO())
+    signing._signer.cache_clear()
+    return folder
+
+
 @pytest.fixture(autouse=True)
-def _fast_and_local(settings):
+def _fast_and_local(settings, signing_material, tmp_path):
     """Fast password hashing; Celery tasks in-process unless a test asks for a worker."""
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    # Generated documents go to a fresh folder per test.
+    settings.MEDIA_ROOT = tmp_path / "media"
     # Tests do not run collectstatic: serve static files without the manifest.
     settings.STORAGES = {
         **settings.STORAGES,

@@ -14,6 +14,7 @@ from engagements.models import (
     Convention,
     Engagement,
     HRMembership,
+    Kickoff,
     Notification,
     Objective,
     ObjectiveScore,
@@ -21,10 +22,12 @@ from engagements.models import (
     PrivateNote,
     SharedSummary,
     Signature,
+    SignatureChallenge,
     SponsorReport,
     StatusChange,
     User,
 )
+from engagements.services.convention import convention_terms
 
 PASSWORD = "correct-horse-battery"
 
@@ -108,7 +111,7 @@ class ConventionFactory(factory.django.DjangoModelFactory):
 
     engagement = factory.SubFactory(EngagementFactory)
     version = 1
-    terms = factory.LazyFunction(lambda: {"sessions_contracted": 12})
+    terms = factory.LazyAttribute(lambda o: convention_terms(o.engagement, o.version))
 
 
 class SignatureFactory(factory.django.DjangoModelFactory):
@@ -183,6 +186,27 @@ class StatusChangeFactory(factory.django.DjangoModelFactory):
     engagement = factory.SubFactory(EngagementFactory)
     from_status = Engagement.Status.DRAFT
     to_status = Engagement.Status.KICKOFF
+
+
+class KickoffFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Kickoff
+
+    engagement = factory.SubFactory(EngagementFactory)
+    coachee_expectations = "Prendre ma place au comité"
+    sponsor_expectations = "Plus de délégation"
+    reporting_scope = "assiduité, heures, progression"
+
+
+class SignatureChallengeFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = SignatureChallenge
+
+    convention = factory.SubFactory(ConventionFactory)
+    user = factory.SubFactory(UserFactory)
+    code_hash = "0" * 64
+    sent_to = factory.LazyAttribute(lambda o: o.user.email)
+    expires_at = factory.LazyFunction(lambda: timezone.now() + timedelta(minutes=10))
 
 
 class NotificationFactory(factory.django.DjangoModelFactory):

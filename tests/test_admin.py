@@ -33,6 +33,8 @@ def one_of_everything():
     factories.StatusChangeFactory()
     factories.AuditEventFactory()
     factories.NotificationFactory()
+    factories.KickoffFactory()
+    factories.SignatureChallengeFactory()
     factories.HRMembershipFactory()
 
 

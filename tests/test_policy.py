@@ -5,9 +5,13 @@ app without a line here fails ``test_every_url_has_a_declared_policy``.
 """
 
 import pytest
+from django.core.files.base import ContentFile
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django.utils import timezone
 
-from engagements.models import Engagement
+from engagements.models import Convention, Engagement
+
+from . import factories
 
 PERSONAS = ["coach", "coachee", "sponsor", "hr", "other_coach", "other_hr", "outsider", "anonymous"]
 
@@ -47,6 +51,42 @@ POLICY = {
     "engagement_detail": only(["coach", "coachee", "sponsor", "hr"]),
     "engagement_withdraw": only(["coachee"]),
     "engagement_cancel": only(["coach", "sponsor"]),
+    "kickoff_schedule": only(["coach"]),
+    "kickoff": only(["coach", "coachee"]),
+    "convention_sign": only(["coach", "coachee", "sponsor"]),
+    "convention_document": only(["coach", "coachee", "sponsor", "hr"]),
+    "convention_signed_document": only(["coach", "coachee", "sponsor", "hr"]),
+    # Actions: POST only (see POST_POLICY for who may post).
+    **{
+        name: {**everyone(NOT_ALLOWED), "anonymous": LOGIN}
+        for name in [
+            "kickoff_outcome",
+            "objective_add",
+            "objective_edit",
+            "objective_approve",
+            "objective_delete",
+            "baseline_scores",
+            "convention_send",
+            "convention_code",
+            "convention_sign_submit",
+        ]
+    },
+}
+
+# Who may POST to each action; everyone else signed in gets a 404 and nothing changes.
+POST_POLICY = {
+    "kickoff_outcome": ["coach"],
+    "objective_add": ["coach", "coachee"],
+    "objective_edit": ["coach", "coachee"],
+    "objective_approve": ["coachee"],
+    "objective_delete": ["coach", "coachee"],
+    "baseline_scores": ["coach"],
+    "convention_send": ["coach"],
+    "convention_code": ["coach", "coachee", "sponsor"],
+    "convention_sign_submit": ["coach", "coachee", "sponsor"],
+    "engagement_withdraw": ["coachee"],
+    "engagement_cancel": ["coach", "sponsor"],
+    "kickoff_schedule": ["coach"],
 }
 
 
@@ -77,13 +117,28 @@ def url_for(name, engagement):
         kwargs["pk"] = engagement.pk
     if "uidb64" in pattern:
         kwargs.update(uidb64="MQ", token="invalid-token")
+    if "version" in pattern:
+        kwargs["version"] = 1
+    if "objective_id" in pattern:
+        kwargs["objective_id"] = engagement.objectives.get().pk
     return reverse(name, kwargs=kwargs)
 
 
 @pytest.fixture
 def world(engagement_in, hr, other_coach, other_hr, outsider):
-    """The persona engagement, active, with every other persona in place."""
-    return engagement_in(Engagement.Status.ACTIVE)
+    """The persona engagement, active, with a signed convention and an objective."""
+    engagement = engagement_in(Engagement.Status.ACTIVE)
+    factories.ObjectiveFactory(engagement=engagement)
+    factories.ConventionFactory(
+        engagement=engagement,
+        status=Convention.Status.SIGNED,
+        sent_at=timezone.now(),
+        signed_at=timezone.now(),
+        document_sha256="a" * 64,
+        document=ContentFile(b"%PDF-1.7 convention", name="c.pdf"),
+        signed_document=ContentFile(b"%PDF-1.7 signed", name="s.pdf"),
+    )
+    return engagement
 
 
 @pytest.mark.parametrize("name", sorted(POLICY))
@@ -99,3 +154,17 @@ def test_each_persona_gets_exactly_what_the_policy_says(request, client, world, 
         assert response.url.startswith(reverse("login")), url
     else:
         assert response.status_code == expected, (url, persona)
+
+
+@pytest.mark.parametrize("name", sorted(POST_POLICY))
+@pytest.mark.parametrize("persona", [p for p in PERSONAS if p != "anonymous"])
+def test_actions_refuse_whoever_has_no_right_to_them(request, client, world, name, persona):
+    client.force_login(request.getfixturevalue(persona))
+    before = (Engagement.objects.get(pk=world.pk).status, world.objectives.count())
+    response = client.post(url_for(name, world), {})
+    if persona in POST_POLICY[name]:
+        assert response.status_code in (200, 302), (name, persona)
+    else:
+        assert response.status_code == 404, (name, persona)
+        after = (Engagement.objects.get(pk=world.pk).status, world.objectives.count())
+        assert after == before

@@ -97,7 +97,7 @@ def engagement_withdraw_view(request, pk):
 @require_http_methods(["GET", "POST"])
 def engagement_cancel_view(request, pk):
     engagement, roles = _engagement_or_404(request, pk)
-    if not roles & {permissions.COACH, permissions.SPONSOR}:
+    if not permissions.can_cancel(roles):
         raise Http404
     form = CancelForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():

@@ -151,6 +151,18 @@ def engagement_detail(request, pk):
     history = list(selectors.status_history(engagement))
     sessions = list(selectors.sessions_for(engagement, roles))
     session_view = permissions.session_view(roles)
+    conventions = list(selectors.conventions_for(engagement, roles))
+    can_sign = permissions.can_sign_convention(roles)
+    sign_version = next(
+        (
+            c.version
+            for c in conventions
+            if c.status == "sent"
+            and can_sign
+            and not any(s.signer_id == request.user.pk for s in c.signatures.all())
+        ),
+        None,
+    )
     return render(
         request,
         "engagements/engagement_detail.html",
@@ -169,7 +181,11 @@ def engagement_detail(request, pk):
             "can_view_private_notes": permissions.can_view_private_notes(roles),
             "reports": list(selectors.reports_for(engagement, roles)),
             "can_view_reports": bool(permissions.report_statuses_visible(roles)),
-            "conventions": list(selectors.conventions_for(engagement, roles)),
+            "conventions": conventions,
+            "can_sign": can_sign,
+            "sign_version": sign_version,
+            "can_manage": permissions.can_manage_engagement(roles),
+            "can_edit_objectives": permissions.can_edit_objectives(roles),
             "closing_review": selectors.closing_review_for(engagement, roles),
             "can_view_closing_review": permissions.can_view_closing_review(roles),
         },

@@ -5,15 +5,15 @@ and engagements in every state, so every screen has something real to show.
 Only for the demo database (DJANGO_DEBUG=1). Running it again changes nothing.
 """
 
-import hashlib
-import json
-from datetime import datetime, time, timedelta
+from datetime import UTC, datetime, time, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
+from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
+from django.test.utils import override_settings
 from django.utils import timezone
 
 from engagements import workflow
@@ -25,6 +25,7 @@ from engagements.models import (
     Engagement,
     Format,
     HRMembership,
+    Kickoff,
     Objective,
     ObjectiveScore,
     Organization,
@@ -35,6 +36,7 @@ from engagements.models import (
     StatusChange,
     User,
 )
+from engagements.services.convention import consent_text, convention_seal, convention_send
 from engagements.services.engagements import engagement_create
 
 PASSWORD = "demo12345"
@@ -99,7 +101,11 @@ class Command(BaseCommand):
         if Organization.objects.filter(name__in=ORGANIZATION_NAMES).exists():
             self.stdout.write("Demo data already loaded; nothing to do.")
         else:
-            with transaction.atomic():
+            # Conventions are sealed: development signing material if missing.
+            call_command("create_signing_certificate", stdout=self.stdout)
+            # The demo's history is made up: nobody is e-mailed about it.
+            quiet = {"default": {"BACKEND": "django.core.mail.backends.dummy.EmailBackend"}}
+            with override_settings(MAILERS=quiet), transaction.atomic():
                 self._seed()
             self.stdout.write(self.style.SUCCESS("Demo data loaded."))
         self._print_logins()
@@ -220,14 +226,17 @@ class Command(BaseCommand):
 
     def _move(self, engagement, name, actor, when, reason=""):
         engagement = workflow.transition(engagement, name, actor=actor, reason=reason)
-        # Demo history reads like a real one: the move happened at ``when``.
+        self._backdate_last_move(engagement, when)
+        return engagement
+
+    def _backdate_last_move(self, engagement, when):
+        """Demo history reads like a real one: the last move happened at ``when``."""
         last = engagement.status_changes.latest("id")
         StatusChange.objects.filter(pk=last.pk).update(created_at=when)
         Engagement.objects.filter(pk=engagement.pk).update(
             status_changed_at=when,
-            ended_at=when if engagement.ended_at else None,
+            ended_at=when if last.to_status in Engagement.Status.terminal() else None,
         )
-        return engagement
 
     def _session(self, engagement, kind, starts_at, status, **extra):
         return CoachingSession.objects.create(
@@ -279,32 +288,15 @@ class Command(BaseCommand):
                 )
 
     def _convention(self, engagement, sent_at):
-        terms = {
-            "organization": engagement.organization.name,
-            "coach": str(engagement.coach),
-            "coachee": str(engagement.coachee),
-            "sponsor": str(engagement.sponsor),
-            "start_date": engagement.start_date.isoformat(),
-            "end_date": engagement.end_date.isoformat(),
-            "sessions_contracted": engagement.sessions_contracted,
-            "session_minutes": engagement.session_minutes,
-            "format": engagement.format,
-            "fee_amount": str(engagement.fee_amount),
-            "objectives": [o.title for o in engagement.objectives.all()],
-        }
-        digest = hashlib.sha256(
-            json.dumps(terms, sort_keys=True, ensure_ascii=False).encode()
-        ).hexdigest()
-        return Convention.objects.create(
-            engagement=engagement,
-            version=1,
-            status=Convention.Status.SENT,
-            terms=terms,
-            document_sha256=digest,
-            sent_at=sent_at,
+        """The real convention (PDF, SHA-256), sent through the service."""
+        convention = convention_send(
+            engagement=engagement, coach=engagement.coach.user, now=sent_at
         )
+        self._backdate_last_move(engagement, sent_at)
+        return convention
 
     def _sign(self, convention, user, role, when):
+        """A demo signature with the evidence a real one records."""
         Signature.objects.create(
             convention=convention,
             signer=user,
@@ -312,14 +304,19 @@ class Command(BaseCommand):
             signed_at=when,
             typed_name=user.get_full_name(),
             ip_address="198.51.100.23",
-            user_agent="Mozilla/5.0 (demo data)",
-            auth_method="password + one-time code sent by e-mail",
-            authenticated_at=when - timedelta(minutes=2),
-            consent_text=("J'ai lu la convention et j'accepte de la signer électroniquement."),
+            user_agent="Mozilla/5.0 (X11; Linux x86_64) demo data",
+            auth_method=(
+                f"Signed-in session (password); one-time code e-mailed to {user.email} "
+                f"at {(when - timedelta(minutes=2)).astimezone(UTC):%Y-%m-%d %H:%M:%S} UTC "
+                f"and entered at {when.astimezone(UTC):%Y-%m-%d %H:%M:%S} UTC"
+            ),
+            authenticated_at=when,
+            consent_text=consent_text(convention),
             document_sha256=convention.document_sha256,
         )
 
     def _sign_all(self, engagement, convention, when):
+        """The three signatures, then the sealed final PDF; the engagement starts."""
         for offset, role in enumerate(("coach", "sponsor", "coachee")):
             self._sign(
                 convention,
@@ -327,9 +324,9 @@ class Command(BaseCommand):
                 role,
                 when + timedelta(hours=offset * 5),
             )
-        convention.status = Convention.Status.SIGNED
-        convention.signed_at = when + timedelta(hours=10)
-        convention.save(update_fields=["status", "signed_at"])
+        convention_seal(convention_id=convention.pk)
+        Convention.objects.filter(pk=convention.pk).update(signed_at=when + timedelta(hours=10))
+        self._backdate_last_move(engagement, when + timedelta(hours=10))
 
     def _development_sessions(self, engagement, first_day, count, held=None):
         """``count`` sessions every four weeks; past ones held unless ``held`` says."""
@@ -393,25 +390,30 @@ class Command(BaseCommand):
             _at(start - timedelta(days=10), 16),
             [(-2, -1), (-1, -2), (-1, -1)],
         )
+        Kickoff.objects.create(
+            engagement=engagement,
+            coachee_expectations="Prendre la mesure de mon nouveau périmètre sans tout "
+            "porter seule ; être reconnue comme directrice par mes pairs.",
+            sponsor_expectations="Qu'elle délègue davantage et prenne sa place au comité "
+            "de direction d'ici la fin de l'année.",
+            coach_expectations="Un engagement régulier dans les séances et des essais "
+            "concrets entre deux séances.",
+            reporting_scope="l'assiduité, les heures consommées, la progression sur "
+            "chaque objectif avec les scores d'atteinte, et un commentaire général.",
+            recorded_by=coach,
+            recorded_at=_at(start - timedelta(days=10), 17),
+        )
         sent_at = _at(start - timedelta(days=7), 9)
-        self._move(engagement, "send_convention", coach, sent_at)
         return objectives, self._convention(engagement, sent_at)
 
     def _make_contracting(self, engagement):
-        _objectives, convention = self._kickoff_held(engagement)
-        self._sign(
-            convention,
-            engagement.coach.user,
-            "coach",
-            convention.sent_at + timedelta(hours=1),
-        )
+        # Left for the three demo personas to sign from their portals.
+        self._kickoff_held(engagement)
         return engagement
 
     def _activate(self, engagement):
         objectives, convention = self._kickoff_held(engagement)
-        signed = convention.sent_at + timedelta(days=1)
-        self._sign_all(engagement, convention, signed)
-        self._move(engagement, "activate", None, signed + timedelta(hours=10))
+        self._sign_all(engagement, convention, convention.sent_at + timedelta(days=1))
         return objectives
 
     def _report(self, engagement, objectives, period_start, period_end, status, values):

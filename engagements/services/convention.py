@@ -1,0 +1,420 @@
+"""
+The tripartite convention: frozen versions, electronic signatures with their
+evidence, and the sealed final document.
+"""
+
+import hashlib
+import hmac
+import secrets
+from datetime import UTC, timedelta
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.files.base import ContentFile
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from .. import emails, permissions, workflow
+from ..models import (
+    AuditEvent,
+    Convention,
+    Engagement,
+    Role,
+    Signature,
+    SignatureChallenge,
+    User,
+)
+from ..pdf import concatenate, convention_pdf, render_pdf
+from ..signing import seal_pdf
+
+SIGNING_ROLES = (Role.COACH, Role.COACHEE, Role.SPONSOR)
+CONVENTION_RETENTION_YEARS = 5
+PERSONAL_DATA_RETENTION_YEARS = 3
+
+CONSENT_TEXT = {
+    "fr": "J'ai lu la convention tripartite (version {version}) et je la signe "
+    "électroniquement ; je reconnais que cette signature m'engage.",
+    "en": "I have read the tripartite agreement (version {version}) and sign it "
+    "electronically; I acknowledge that this signature binds me.",
+}
+
+
+def consent_text(convention):
+    language = convention.terms.get("language", "fr")
+    return CONSENT_TEXT.get(language, CONSENT_TEXT["fr"]).format(version=convention.version)
+
+
+def convention_terms(engagement: Engagement, version: int, issued_on=None) -> dict:
+    """Everything the convention states, as a snapshot that will not change."""
+    kickoff = getattr(engagement, "kickoff", None)
+    coach_user = engagement.coach.user
+    return {
+        "version": version,
+        "language": engagement.language,
+        "issued_on": (issued_on or timezone.localdate()).isoformat(),
+        "title": engagement.title,
+        "organization": {
+            "name": engagement.organization.name,
+            "address": engagement.organization.address,
+            "registration_number": engagement.organization.registration_number,
+        },
+        "coach": {
+            "name": coach_user.get_full_name() or coach_user.email,
+            "email": coach_user.email,
+            "credentials": engagement.coach.credentials,
+        },
+        "coachee": {
+            "name": engagement.coachee.get_full_name() or engagement.coachee.email,
+            "email": engagement.coachee.email,
+            "job_title": engagement.coachee_job_title,
+        },
+        "sponsor": {
+            "name": engagement.sponsor.get_full_name() or engagement.sponsor.email,
+            "email": engagement.sponsor.email,
+            "job_title": engagement.sponsor_job_title,
+        },
+        "start_date": engagement.start_date.isoformat(),
+        "end_date": engagement.end_date.isoformat(),
+        "sessions_contracted": engagement.sessions_contracted,
+        "session_minutes": engagement.session_minutes,
+        "format": engagement.format,
+        "fee_amount": str(engagement.fee_amount),
+        "cancellation_notice_hours": engagement.cancellation_notice_hours,
+        "objectives": [
+            {"title": o.title, "success_indicators": o.success_indicators}
+            for o in engagement.objectives.order_by("position")
+        ],
+        "expectations": {
+            "coachee": kickoff.coachee_expectations if kickoff else "",
+            "sponsor": kickoff.sponsor_expectations if kickoff else "",
+            "coach": kickoff.coach_expectations if kickoff else "",
+        },
+        "reporting_scope": kickoff.reporting_scope if kickoff else "",
+        "retention": {
+            "notes_days": settings.SESSION_NOTES_RETENTION_DAYS,
+            "convention_years": CONVENTION_RETENTION_YEARS,
+            "personal_data_years": PERSONAL_DATA_RETENTION_YEARS,
+        },
+    }
+
+
+def terms_for_display(terms):
+    """Dates in the snapshot are ISO strings; the templates want dates."""
+    from datetime import date
+    from decimal import Decimal
+
+    return {
+        **terms,
+        "issued_on": date.fromisoformat(terms["issued_on"]),
+        "start_date": date.fromisoformat(terms["start_date"]),
+        "end_date": date.fromisoformat(terms["end_date"]),
+        "fee_amount": Decimal(terms["fee_amount"]),
+    }
+
+
+def convention_document(terms) -> bytes:
+    return convention_pdf(terms_for_display(terms))
+
+
+def readiness_problems(engagement: Engagement) -> list[str]:
+    """What still stands in the way of sending the convention, in words."""
+    problems = []
+    if not hasattr(engagement, "kickoff"):
+        problems.append(_("Record the outcome of the kickoff meeting."))
+    objectives = list(engagement.objectives.all())
+    if not objectives:
+        problems.append(_("Agree on at least one objective."))
+    if any(o.approved_by_coachee_at is None for o in objectives):
+        problems.append(_("The coachee has not yet approved the wording of every objective."))
+    return problems
+
+
+def convention_send(*, engagement: Engagement, coach: User, now=None) -> Convention:
+    """
+    Freeze the terms as a new convention version, render its PDF, record its
+    SHA-256 and send it to the three parties for signature. A version still
+    out for signature is voided with its signatures: a changed convention is
+    signed again. The engagement moves from kickoff to contracting.
+    """
+    from ..tasks import send_convention_to_sign
+
+    with transaction.atomic():
+        engagement = Engagement.objects.select_for_update().get(pk=engagement.pk)
+        if Role.COACH not in engagement.roles_of(coach):
+            raise ValidationError(_("Only the coach of the engagement sends the convention."))
+        if engagement.status not in (Engagement.Status.KICKOFF, Engagement.Status.CONTRACTING):
+            raise ValidationError(
+                _("The convention is sent after the kickoff, before the engagement starts.")
+            )
+        if problems := readiness_problems(engagement):
+            raise ValidationError(problems)
+        now = now or timezone.now()
+        engagement.conventions.filter(status=Convention.Status.SENT).update(
+            status=Convention.Status.VOIDED, voided_at=now
+        )
+        last = engagement.conventions.order_by("-version").first()
+        version = (last.version + 1) if last else 1
+        terms = convention_terms(engagement, version, issued_on=timezone.localdate(now))
+        document = convention_document(terms)
+        convention = Convention(
+            engagement=engagement,
+            version=version,
+            status=Convention.Status.SENT,
+            terms=terms,
+            document_sha256=hashlib.sha256(document).hexdigest(),
+            sent_at=now,
+        )
+        convention.document.save(_document_name(convention), ContentFile(document), save=False)
+        convention.save()
+        if engagement.status == Engagement.Status.KICKOFF:
+            workflow.transition(engagement, "send_convention", actor=coach)
+        send_convention_to_sign.delay_on_commit(convention.pk)
+    return convention
+
+
+def _document_name(convention, suffix=""):
+    engagement = convention.engagement
+    return f"convention-{engagement.pk}-v{convention.version}{suffix}.pdf"
+
+
+def _code_hash(challenge_id, code):
+    key = settings.SECRET_KEY.encode()
+    return hmac.new(key, f"{challenge_id}:{code}".encode(), hashlib.sha256).hexdigest()
+
+
+def _signing_role(convention, user):
+    roles = permissions.roles_in(convention.engagement, user) & set(SIGNING_ROLES)
+    if not roles:
+        raise ValidationError(_("Only the three parties sign the convention."))
+    return sorted(roles)[0]
+
+
+def _check_signable(convention, user):
+    if convention.status != Convention.Status.SENT:
+        raise ValidationError(_("This version of the convention can no longer be signed."))
+    role = _signing_role(convention, user)
+    if convention.signatures.filter(signer=user).exists():
+        raise ValidationError(_("You have already signed this version."))
+    return role
+
+
+def signature_code_send(*, convention: Convention, user: User) -> SignatureChallenge:
+    """
+    E-mail a one-time code that confirms the signer's identity. Only its keyed
+    hash is kept; a new code replaces the previous one.
+    """
+    _check_signable(convention, user)
+    code = f"{secrets.randbelow(10**6):06d}"
+    now = timezone.now()
+    with transaction.atomic():
+        challenge = SignatureChallenge.objects.create(
+            convention=convention,
+            user=user,
+            code_hash="",
+            sent_to=user.email,
+            created_at=now,
+            expires_at=now + timedelta(minutes=settings.SIGNATURE_CODE_MINUTES),
+        )
+        challenge.code_hash = _code_hash(challenge.pk, code)
+        challenge.save(update_fields=["code_hash"])
+        # Sent at once, not through the queue: the signer is waiting for it,
+        # and the code must not sit in the broker.
+        emails.send_once(
+            key=f"signature-code:{challenge.pk}",
+            recipient=user,
+            engagement=convention.engagement,
+            name="signature_code",
+            context={
+                "code": code,
+                "minutes": settings.SIGNATURE_CODE_MINUTES,
+                "convention": convention,
+            },
+        )
+    return challenge
+
+
+class _WrongCode(Exception):
+    def __init__(self, challenge_id):
+        super().__init__(challenge_id)
+        self.challenge_id = challenge_id
+
+
+def convention_sign(
+    *,
+    convention: Convention,
+    signer: User,
+    code: str,
+    typed_name: str,
+    consent: bool,
+    ip_address: str,
+    user_agent: str,
+) -> Signature:
+    """
+    Record a party's simple electronic signature with its evidence. The
+    convention row is locked, so parties signing at the same moment are
+    recorded one after the other; the one who completes the three signatures
+    queues the sealing of the final document. A wrong code records nothing
+    but the failed attempt.
+    """
+    if not consent:
+        raise ValidationError(_("Tick the box to give your consent."))
+    if not typed_name.strip():
+        raise ValidationError(_("Type your name to sign."))
+    try:
+        return _sign(
+            convention=convention,
+            signer=signer,
+            code=code,
+            typed_name=typed_name,
+            ip_address=ip_address,
+            user_agent=user_agent,
+        )
+    except _WrongCode as wrong:
+        SignatureChallenge.objects.filter(pk=wrong.challenge_id).update(attempts=F("attempts") + 1)
+        left = SignatureChallenge.MAX_ATTEMPTS - (
+            SignatureChallenge.objects.get(pk=wrong.challenge_id).attempts
+        )
+        raise ValidationError(
+            _("This code is not right. Attempts left: %(left)s.") % {"left": max(left, 0)}
+        ) from None
+
+
+def _sign(*, convention, signer, code, typed_name, ip_address, user_agent):
+    from ..tasks import seal_convention
+
+    with transaction.atomic():
+        convention = (
+            Convention.objects.select_for_update()
+            .select_related("engagement__coach__user", "engagement__organization")
+            .get(pk=convention.pk)
+        )
+        role = _check_signable(convention, signer)
+        challenge = (
+            SignatureChallenge.objects.select_for_update()
+            .filter(convention=convention, user=signer, verified_at__isnull=True)
+            .order_by("-created_at")
+            .first()
+        )
+        now = timezone.now()
+        if challenge is None or challenge.expires_at < now:
+            raise ValidationError(_("The code has expired. Ask for a new one."))
+        if challenge.attempts >= SignatureChallenge.MAX_ATTEMPTS:
+            raise ValidationError(_("Too many wrong codes. Ask for a new one."))
+        if not hmac.compare_digest(challenge.code_hash, _code_hash(challenge.pk, code.strip())):
+            raise _WrongCode(challenge.pk)
+        challenge.verified_at = now
+        challenge.save(update_fields=["verified_at"])
+        signature = Signature.objects.create(
+            convention=convention,
+            signer=signer,
+            role=role,
+            signed_at=now,
+            typed_name=typed_name.strip(),
+            ip_address=ip_address,
+            user_agent=user_agent[:1000],
+            auth_method=_auth_method(signer, challenge),
+            authenticated_at=now,
+            consent_text=consent_text(convention),
+            document_sha256=convention.document_sha256,
+        )
+        if convention.signatures.count() == len(SIGNING_ROLES):
+            seal_convention.delay_on_commit(convention.pk)
+    return signature
+
+
+def _auth_method(user, challenge):
+    last_login = user.last_login.strftime("%Y-%m-%d %H:%M:%S UTC") if user.last_login else "—"
+    return (
+        f"Signed-in session (password, last sign-in {last_login}); "
+        f"one-time code e-mailed to {challenge.sent_to} at "
+        f"{challenge.created_at:%Y-%m-%d %H:%M:%S} UTC and entered at "
+        f"{challenge.verified_at:%Y-%m-%d %H:%M:%S} UTC"
+    )
+
+
+def _evidence_pdf(convention) -> bytes:
+    language = convention.terms.get("language", "fr")
+    role_labels = {
+        "fr": {"coach": "coach", "coachee": "coachée / coaché", "sponsor": "commanditaire"},
+        "en": {"coach": "coach", "coachee": "coachee", "sponsor": "sponsor"},
+    }.get(language, {})
+    signatures = [
+        {
+            "name": s.signer.get_full_name() or s.signer.email,
+            "email": s.signer.email,
+            "role_label": role_labels.get(s.role, s.role),
+            "typed_name": s.typed_name,
+            "signed_at": s.signed_at.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S"),
+            "authenticated_at": s.authenticated_at.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S"),
+            "auth_method": s.auth_method,
+            "ip_address": s.ip_address,
+            "user_agent": s.user_agent,
+            "consent_text": s.consent_text,
+            "document_sha256": s.document_sha256,
+        }
+        for s in convention.signatures.select_related("signer").order_by("signed_at", "pk")
+    ]
+    return render_pdf(
+        "pdf/evidence.html",
+        {
+            "signatures": signatures,
+            "version": convention.version,
+            "language": language,
+            "convention_title": convention.terms.get("title", ""),
+        },
+        language=language,
+    )
+
+
+def convention_seal(*, convention_id: int) -> bool:
+    """
+    Build the final document — the convention as signed plus one evidence
+    page per signer — seal it with the platform's PAdES signature, and start
+    the engagement. Idempotent: a convention already sealed is left alone.
+    Returns True when this call sealed it.
+    """
+    with transaction.atomic():
+        convention = (
+            Convention.objects.select_for_update()
+            .select_related("engagement")
+            .get(pk=convention_id)
+        )
+        if convention.status != Convention.Status.SENT or convention.signed_document:
+            return False
+        if convention.signatures.count() < len(SIGNING_ROLES):
+            return False
+        convention.document.open("rb")
+        try:
+            original = convention.document.read()
+        finally:
+            convention.document.close()
+        if hashlib.sha256(original).hexdigest() != convention.document_sha256:
+            raise ValidationError("The stored convention does not match its recorded SHA-256.")
+        final = seal_pdf(
+            concatenate(original, _evidence_pdf(convention)),
+            reason=f"Convention v{convention.version} signed by the three parties",
+        )
+        convention.signed_document.save(
+            _document_name(convention, "-signed"), ContentFile(final), save=False
+        )
+        convention.status = Convention.Status.SIGNED
+        convention.signed_at = timezone.now()
+        convention.save(update_fields=["signed_document", "status", "signed_at"])
+        if convention.engagement.status == Engagement.Status.CONTRACTING:
+            workflow.transition(convention.engagement, "activate", actor=None)
+    return True
+
+
+def document_access_log(*, user: User, convention: Convention, signed: bool, ip_address: str):
+    """Every download of a convention is logged: who, which, when."""
+    AuditEvent.objects.create(
+        actor=user,
+        engagement=convention.engagement,
+        action=AuditEvent.Action.DOWNLOAD,
+        record_type="convention_signed" if signed else "convention",
+        record_id=convention.pk,
+        ip_address=ip_address or None,
+        detail={"version": convention.version},
+    )

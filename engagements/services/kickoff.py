@@ -1,0 +1,173 @@
+"""The tripartite kickoff: the meeting, its outcome, and the objectives."""
+
+from datetime import datetime
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from .. import permissions, workflow
+from ..models import (
+    CoachingSession,
+    Engagement,
+    Format,
+    Kickoff,
+    Objective,
+    ObjectiveScore,
+    Role,
+    User,
+)
+
+EDITABLE_STATES = (Engagement.Status.DRAFT, Engagement.Status.KICKOFF)
+
+
+def kickoff_schedule(
+    *,
+    engagement: Engagement,
+    coach: User,
+    starts_at: datetime,
+    duration_minutes: int,
+    format: str,
+    location: str = "",
+    video_url: str = "",
+) -> CoachingSession:
+    """
+    The coach plans the tripartite kickoff meeting: the first session, with
+    the three parties invited. The engagement moves from draft to kickoff.
+    """
+    from ..tasks import send_session_invitations
+
+    if starts_at <= timezone.now():
+        raise ValidationError(_("The kickoff must be in the future."))
+    if format == Format.IN_PERSON and not location.strip():
+        raise ValidationError(_("Give the place of an in-person meeting."))
+    with transaction.atomic():
+        engagement = workflow.transition(engagement, "schedule_kickoff", actor=coach)
+        session = CoachingSession.objects.create(
+            engagement=engagement,
+            kind=CoachingSession.Kind.KICKOFF,
+            starts_at=starts_at,
+            duration_minutes=duration_minutes,
+            format=format,
+            location=location.strip(),
+            video_url=video_url.strip(),
+        )
+        send_session_invitations.delay_on_commit(session.pk)
+    return session
+
+
+def kickoff_record(
+    *,
+    engagement: Engagement,
+    coach: User,
+    coachee_expectations: str,
+    sponsor_expectations: str,
+    coach_expectations: str,
+    reporting_scope: str,
+) -> Kickoff:
+    """The coach records what was agreed at the kickoff meeting."""
+    if engagement.status != Engagement.Status.KICKOFF:
+        raise ValidationError(_("The kickoff outcome is recorded while the kickoff is under way."))
+    with transaction.atomic():
+        kickoff, _created = Kickoff.objects.update_or_create(
+            engagement=engagement,
+            defaults={
+                "coachee_expectations": coachee_expectations.strip(),
+                "sponsor_expectations": sponsor_expectations.strip(),
+                "coach_expectations": coach_expectations.strip(),
+                "reporting_scope": reporting_scope.strip(),
+                "recorded_by": coach,
+                "recorded_at": timezone.now(),
+            },
+        )
+        # The kickoff meeting took place if its time has come.
+        engagement.sessions.filter(
+            kind=CoachingSession.Kind.KICKOFF,
+            status=CoachingSession.Status.PLANNED,
+            starts_at__lte=timezone.now(),
+        ).update(status=CoachingSession.Status.HELD)
+    return kickoff
+
+
+def _require_objective_editor(engagement, user):
+    roles = permissions.roles_in(engagement, user)
+    if not permissions.can_edit_objectives(roles):
+        raise PermissionDenied
+    if engagement.status not in EDITABLE_STATES:
+        raise ValidationError(
+            _("The objectives are fixed once the convention is sent; revise the convention.")
+        )
+    return roles
+
+
+def objective_save(
+    *,
+    engagement: Engagement,
+    author: User,
+    title: str,
+    success_indicators: str,
+    objective: Objective | None = None,
+) -> Objective:
+    """
+    Add or reword an objective. The coachee owns the wording: what they
+    write is approved at once; what the coach writes waits for their approval.
+    """
+    roles = _require_objective_editor(engagement, author)
+    title, success_indicators = title.strip(), success_indicators.strip()
+    if not title or not success_indicators:
+        raise ValidationError(_("An objective needs a wording and success indicators."))
+    approved_at = timezone.now() if Role.COACHEE in roles else None
+    with transaction.atomic():
+        if objective is None:
+            last = engagement.objectives.order_by("-position").first()
+            objective = Objective(
+                engagement=engagement,
+                position=(last.position + 1) if last else 1,
+                proposed_by=author,
+            )
+        elif objective.engagement_id != engagement.pk:
+            raise PermissionDenied
+        objective.title = title
+        objective.success_indicators = success_indicators
+        objective.approved_by_coachee_at = approved_at
+        objective.save()
+    return objective
+
+
+def objective_approve(*, objective: Objective, coachee: User) -> Objective:
+    """The coachee approves the wording of an objective."""
+    engagement = objective.engagement
+    roles = _require_objective_editor(engagement, coachee)
+    if Role.COACHEE not in roles:
+        raise PermissionDenied
+    objective.approved_by_coachee_at = timezone.now()
+    objective.save(update_fields=["approved_by_coachee_at", "updated_at"])
+    return objective
+
+
+def objective_delete(*, objective: Objective, user: User) -> None:
+    _require_objective_editor(objective.engagement, user)
+    objective.delete()
+
+
+def baseline_scores_save(*, engagement: Engagement, coach: User, scores: dict) -> None:
+    """
+    Record the baseline goal-attainment scores given at the kickoff meeting:
+    ``scores`` maps (objective id, rater) to a score from −2 to +2. The coach
+    records them as each party expressed them.
+    """
+    if engagement.status not in EDITABLE_STATES:
+        raise ValidationError(_("Baseline scores are recorded at the kickoff."))
+    objectives = {o.pk: o for o in engagement.objectives.all()}
+    with transaction.atomic():
+        for (objective_id, rater), score in scores.items():
+            if objective_id not in objectives or score is None:
+                continue
+            ObjectiveScore.objects.update_or_create(
+                objective=objectives[objective_id],
+                milestone=ObjectiveScore.Milestone.BASELINE,
+                rater=rater,
+                report=None,
+                defaults={"score": score, "scored_by": coach, "scored_at": timezone.now()},
+            )

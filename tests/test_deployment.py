@@ -41,6 +41,13 @@ def test_worker_and_web_share_the_media_volume():
         assert "media:/app/media" in COMPOSE["services"][name]["volumes"]
 
 
+def test_the_worker_can_seal_documents():
+    environment = COMPOSE["services"]["worker"]["environment"]
+    assert environment["SIGNING_KEY_PATH"].startswith("/run/secrets/")
+    dockerfile = (ROOT / "Dockerfile").read_text()
+    assert "libpango" in dockerfile  # WeasyPrint
+
+
 def test_dockerfile_serves_with_gunicorn_as_an_unprivileged_user():
     dockerfile = (ROOT / "Dockerfile").read_text()
     assert "FROM python:3.13" in dockerfile

@@ -9,7 +9,7 @@ PYTHON ?= $(shell for p in python3.13 python3.12 python3; do \
 	command -v $$p >/dev/null 2>&1 && $$p -c 'import sys; sys.exit(sys.version_info < (3, 12))' 2>/dev/null \
 	&& { command -v $$p; break; }; done)
 
-.PHONY: run test install install-dev lint format messages clean
+.PHONY: run test install install-dev lint format messages bench clean
 
 $(BIN)/python:
 	@test -n "$(PYTHON)" || { echo "Python 3.13 (or 3.12) is required."; exit 1; }
@@ -42,6 +42,10 @@ run: install
 
 test: install-dev
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# Speed is measured here (never by timers in tests); results go in the README.
+bench: install-dev
+	DJANGO_DEBUG=1 $(BIN)/python manage.py bench
 
 lint: install-dev
 	$(BIN)/ruff check .

@@ -7,7 +7,9 @@ Production reads the key and certificate from ``SIGNING_KEY_PATH``,
 signing certificate for them.
 """
 
+import asyncio
 import io
+from concurrent.futures import ThreadPoolExecutor
 from functools import cache
 from pathlib import Path
 
@@ -59,17 +61,33 @@ def seal_pdf(pdf: bytes, *, reason: str, location: str = "") -> bytes:
     from pyhanko.sign import signers
     from pyhanko.sign.fields import SigSeedSubFilter
 
-    writer = IncrementalPdfFileWriter(io.BytesIO(pdf))
-    metadata = signers.PdfSignatureMetadata(
-        field_name=SEAL_FIELD,
-        subfilter=SigSeedSubFilter.PADES,
-        md_algorithm="sha256",
-        reason=reason,
-        location=location or None,
-        name=settings.SIGNING_SEAL_NAME,
-    )
-    out = signers.sign_pdf(writer, metadata, signer=platform_signer(), output=io.BytesIO())
-    return out.getvalue()
+    def sign():
+        writer = IncrementalPdfFileWriter(io.BytesIO(pdf))
+        metadata = signers.PdfSignatureMetadata(
+            field_name=SEAL_FIELD,
+            subfilter=SigSeedSubFilter.PADES,
+            md_algorithm="sha256",
+            reason=reason,
+            location=location or None,
+            name=settings.SIGNING_SEAL_NAME,
+        )
+        out = signers.sign_pdf(writer, metadata, signer=platform_signer(), output=io.BytesIO())
+        return out.getvalue()
+
+    return _outside_event_loop(sign)
+
+
+def _outside_event_loop(function):
+    """
+    pyHanko runs its own asyncio loop, which is refused inside a running one
+    (an ASGI server, a test driving a browser): then it runs in a thread.
+    """
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return function()
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(function).result()
 
 
 def validate_seal(pdf: bytes, trust_roots=()):

@@ -14,6 +14,8 @@ from .services.convention import convention_seal
 from .services.privacy import session_notes_purge
 from .tokens import invitation_path
 
+PARTIES = ("coach", "coachee", "sponsor")
+
 
 @shared_task
 def purge_expired_session_notes():
@@ -25,6 +27,34 @@ def _engagement(engagement_id):
     return Engagement.objects.select_related(
         "coach__user", "coachee", "sponsor", "organization"
     ).get(pk=engagement_id)
+
+
+def _notify(engagement, *, roles, occasion, name, context=None, only=None):
+    """
+    E-mail ``name`` to the parties of ``engagement`` holding ``roles``, once
+    per ``occasion``. ``context`` may be a function of the role (what one party
+    reads may differ from another's); ``only`` filters the recipients.
+    Returns how many e-mails went out.
+    """
+    sent = 0
+    for role in roles:
+        person = engagement.party_for(role)
+        if only is not None and not only(person):
+            continue
+        extra = context(role) if callable(context) else (context or {})
+        sent += emails.send_once(
+            key=f"{occasion}:{role}",
+            recipient=person,
+            engagement=engagement,
+            name=name,
+            context={
+                "engagement": engagement,
+                "role": role,
+                "link": settings.SITE_URL + engagement.get_absolute_url(),
+                **extra,
+            },
+        )
+    return sent
 
 
 @shared_task
@@ -49,23 +79,13 @@ def send_invitation(user_id, invited_by_id, occasion):
 @shared_task
 def send_engagement_opened(engagement_id):
     """Tell the coachee and the sponsor who already have an account about a new engagement."""
-    engagement = _engagement(engagement_id)
-    sent = 0
-    for role, person in (("coachee", engagement.coachee), ("sponsor", engagement.sponsor)):
-        if not person.has_usable_password():
-            continue  # their invitation says it all
-        sent += emails.send_once(
-            key=f"opened:{engagement_id}:{role}",
-            recipient=person,
-            engagement=engagement,
-            name="engagement_opened",
-            context={
-                "engagement": engagement,
-                "role": role,
-                "link": settings.SITE_URL + engagement.get_absolute_url(),
-            },
-        )
-    return sent
+    return _notify(
+        _engagement(engagement_id),
+        roles=("coachee", "sponsor"),
+        occasion=f"opened:{engagement_id}",
+        name="engagement_opened",
+        only=lambda person: person.has_usable_password(),  # others get their invitation
+    )
 
 
 @shared_task
@@ -73,22 +93,17 @@ def send_withdrawal_notices(engagement_id, closing_session_wanted=False):
     """Neutral notices to the coach and the sponsor; no reason, no content."""
     engagement = _engagement(engagement_id)
     convention_signed = engagement.conventions.filter(status=Convention.Status.SIGNED).exists()
-    sent = 0
-    for role, person in (("coach", engagement.coach.user), ("sponsor", engagement.sponsor)):
-        sent += emails.send_once(
-            key=f"withdrawal:{engagement_id}:{role}",
-            recipient=person,
-            engagement=engagement,
-            name="withdrawal_notice",
-            context={
-                "engagement": engagement,
-                "role": role,
-                "convention_signed": convention_signed,
-                # Only the coach learns that a closing session would be welcome.
-                "closing_session_wanted": closing_session_wanted and role == "coach",
-            },
-        )
-    return sent
+    return _notify(
+        engagement,
+        roles=("coach", "sponsor"),
+        occasion=f"withdrawal:{engagement_id}",
+        name="withdrawal_notice",
+        context=lambda role: {
+            "convention_signed": convention_signed,
+            # Only the coach learns that a closing session would be welcome.
+            "closing_session_wanted": closing_session_wanted and role == "coach",
+        },
+    )
 
 
 @shared_task
@@ -96,67 +111,43 @@ def send_cancellation_notices(engagement_id):
     """The reason for a cancellation, to the three parties."""
     engagement = _engagement(engagement_id)
     change = engagement.status_changes.select_related("actor").latest("created_at")
-    sent = 0
-    for role in ("coach", "coachee", "sponsor"):
-        person = engagement.party_for(role)
-        sent += emails.send_once(
-            key=f"cancellation:{engagement_id}:{role}",
-            recipient=person,
-            engagement=engagement,
-            name="cancellation_notice",
-            context={"engagement": engagement, "change": change},
-        )
-    return sent
+    return _notify(
+        engagement,
+        roles=PARTIES,
+        occasion=f"cancellation:{engagement_id}",
+        name="cancellation_notice",
+        context={"change": change},
+    )
 
 
 @shared_task
 def send_session_invitations(session_id):
     """A planned meeting, to everyone invited (the three parties for a tripartite one)."""
-    session = CoachingSession.objects.select_related(
-        "engagement__coach__user", "engagement__coachee", "engagement__sponsor"
-    ).get(pk=session_id)
-    engagement = session.engagement
-    roles = ["coach", "coachee", "sponsor"] if session.is_tripartite else ["coach", "coachee"]
-    sent = 0
-    for role in roles:
-        sent += emails.send_once(
-            key=f"session-planned:{session_id}:{session.sequence}:{role}",
-            recipient=engagement.party_for(role),
-            engagement=engagement,
-            name="session_planned",
-            context={
-                "session": session,
-                "engagement": engagement,
-                "link": settings.SITE_URL + engagement.get_absolute_url(),
-            },
-        )
-    return sent
+    session = CoachingSession.objects.get(pk=session_id)
+    return _notify(
+        _engagement(session.engagement_id),
+        roles=PARTIES if session.is_tripartite else ("coach", "coachee"),
+        occasion=f"session-planned:{session_id}:{session.sequence}",
+        name="session_planned",
+        context={"session": session},
+    )
 
 
 @shared_task
 def send_convention_to_sign(convention_id):
     """The convention version is ready: each party is asked to sign it."""
-    convention = Convention.objects.select_related(
-        "engagement__coach__user", "engagement__coachee", "engagement__sponsor"
-    ).get(pk=convention_id)
+    convention = Convention.objects.get(pk=convention_id)
     if convention.status != Convention.Status.SENT:
         return 0
-    engagement = convention.engagement
-    sent = 0
-    for role in ("coach", "coachee", "sponsor"):
-        sent += emails.send_once(
-            key=f"convention-to-sign:{convention_id}:{role}",
-            recipient=engagement.party_for(role),
-            engagement=engagement,
-            name="convention_to_sign",
-            context={
-                "convention": convention,
-                "engagement": engagement,
-                "link": settings.SITE_URL
-                + reverse("convention_sign", args=[engagement.pk, convention.version]),
-            },
-        )
-    return sent
+    engagement = _engagement(convention.engagement_id)
+    sign_url = reverse("convention_sign", args=[engagement.pk, convention.version])
+    return _notify(
+        engagement,
+        roles=PARTIES,
+        occasion=f"convention-to-sign:{convention_id}",
+        name="convention_to_sign",
+        context={"convention": convention, "link": settings.SITE_URL + sign_url},
+    )
 
 
 @shared_task
@@ -164,20 +155,12 @@ def seal_convention(convention_id):
     """After the third signature: the final sealed PDF, then the engagement starts."""
     if not convention_seal(convention_id=convention_id):
         return False
-    convention = Convention.objects.select_related(
-        "engagement__coach__user", "engagement__coachee", "engagement__sponsor"
-    ).get(pk=convention_id)
-    engagement = convention.engagement
-    for role in ("coach", "coachee", "sponsor"):
-        emails.send_once(
-            key=f"convention-signed:{convention_id}:{role}",
-            recipient=engagement.party_for(role),
-            engagement=engagement,
-            name="convention_signed",
-            context={
-                "convention": convention,
-                "engagement": engagement,
-                "link": settings.SITE_URL + engagement.get_absolute_url(),
-            },
-        )
+    convention = Convention.objects.get(pk=convention_id)
+    _notify(
+        _engagement(convention.engagement_id),
+        roles=PARTIES,
+        occasion=f"convention-signed:{convention_id}",
+        name="convention_signed",
+        context={"convention": convention},
+    )
     return True

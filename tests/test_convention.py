@@ -535,3 +535,13 @@ def test_three_parties_signing_at_once_make_exactly_one_sealed_pdf(settings):
     engagement.refresh_from_db()
     assert engagement.status == Engagement.Status.ACTIVE
     assert engagement.status_changes.filter(to_status=Engagement.Status.ACTIVE).count() == 1
+
+
+def test_the_benchmark_command_runs():
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    out = StringIO()
+    call_command("bench", runs=1, stdout=out)
+    assert "PAdES seal" in out.getvalue()

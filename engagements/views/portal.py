@@ -25,17 +25,20 @@ def _require_portal(request, role):
         raise Http404
 
 
-def _with_next_steps(engagements, role):
+def _portal_lists(request, role):
+    """
+    The person's engagements in ``role``, each with its next step: the open
+    ones first (in workflow order), then the ended ones.
+    """
+    _require_portal(request, role)
     today = timezone.localdate()
+    order = {status: index for index, status in enumerate(Engagement.Status.values)}
+    engagements = sorted(
+        selectors.portal_engagements(request.user, role),
+        key=lambda e: (order[e.status], e.start_date),
+    )
     for engagement in engagements:
         engagement.next = workflow.next_step(engagement, role, today)
-    return engagements
-
-
-def _grouped(engagements):
-    """Open engagements first (by state, in workflow order), then the ended ones."""
-    order = {status: index for index, status in enumerate(Engagement.Status.values)}
-    engagements = sorted(engagements, key=lambda e: (order[e.status], e.start_date))
     return (
         [e for e in engagements if not e.is_terminal],
         [e for e in engagements if e.is_terminal],
@@ -60,11 +63,7 @@ def _render_portal(request, role, template, context):
 
 @require_GET
 def coach_portal(request):
-    _require_portal(request, Role.COACH)
-    engagements = _with_next_steps(
-        list(selectors.portal_engagements(request.user, Role.COACH)), Role.COACH
-    )
-    open_engagements, ended = _grouped(engagements)
+    open_engagements, ended = _portal_lists(request, Role.COACH)
     return _render_portal(
         request,
         Role.COACH,
@@ -80,11 +79,7 @@ def coach_portal(request):
 
 @require_GET
 def coachee_portal(request):
-    _require_portal(request, Role.COACHEE)
-    engagements = _with_next_steps(
-        list(selectors.portal_engagements(request.user, Role.COACHEE)), Role.COACHEE
-    )
-    open_engagements, ended = _grouped(engagements)
+    open_engagements, ended = _portal_lists(request, Role.COACHEE)
     return _render_portal(
         request,
         Role.COACHEE,
@@ -99,11 +94,7 @@ def coachee_portal(request):
 
 @require_GET
 def sponsor_portal(request):
-    _require_portal(request, Role.SPONSOR)
-    engagements = _with_next_steps(
-        list(selectors.portal_engagements(request.user, Role.SPONSOR)), Role.SPONSOR
-    )
-    open_engagements, ended = _grouped(engagements)
+    open_engagements, ended = _portal_lists(request, Role.SPONSOR)
     return _render_portal(
         request,
         Role.SPONSOR,

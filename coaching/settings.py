@@ -166,26 +166,29 @@ CRISPY_TEMPLATE_PACK = "bootstrap5"
 # E-mail, through Django 6.1 mailers. EMAIL_URL follows django-environ's
 # syntax: smtp://user:password@host:25, smtp+tls://..., consolemail://.
 _email = env.email_url("EMAIL_URL", default="consolemail://" if DEBUG else "smtp://localhost:25")
-_EMAIL_OPTION_NAMES = {
-    "EMAIL_HOST": "host",
-    "EMAIL_PORT": "port",
-    "EMAIL_HOST_USER": "username",
-    "EMAIL_HOST_PASSWORD": "password",
-    "EMAIL_USE_TLS": "use_tls",
-    "EMAIL_USE_SSL": "use_ssl",
+_EMAIL_OPTIONS = {
+    "smtp.EmailBackend": {
+        "EMAIL_HOST": "host",
+        "EMAIL_PORT": "port",
+        "EMAIL_HOST_USER": "username",
+        "EMAIL_HOST_PASSWORD": "password",
+        "EMAIL_USE_TLS": "use_tls",
+        "EMAIL_USE_SSL": "use_ssl",
+    },
+    "filebased.EmailBackend": {"EMAIL_FILE_PATH": "file_path"},
 }
+_backend_options = next(
+    (names for suffix, names in _EMAIL_OPTIONS.items() if _email["EMAIL_BACKEND"].endswith(suffix)),
+    {},
+)
 MAILERS = {
     "default": {
         "BACKEND": _email["EMAIL_BACKEND"],
-        "OPTIONS": (
-            {
-                option: _email[key]
-                for key, option in _EMAIL_OPTION_NAMES.items()
-                if _email.get(key) not in (None, "")
-            }
-            if _email["EMAIL_BACKEND"].endswith("smtp.EmailBackend")
-            else {}
-        ),
+        "OPTIONS": {
+            option: _email[key]
+            for key, option in _backend_options.items()
+            if _email.get(key) not in (None, "")
+        },
     }
 }
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="noreply@coaching.example")
@@ -267,7 +270,15 @@ CELERY_BEAT_SCHEDULE = {
         "task": "engagements.tasks.purge_expired_session_notes",
         "schedule": 60 * 60 * 6,
     },
+    "send-session-reminders": {
+        "task": "engagements.tasks.send_session_reminders",
+        "schedule": 60 * 10,
+    },
 }
+# Reminders before each session (hours), and after how long a session whose
+# attendance is not recorded is pointed out to the coach.
+SESSION_REMINDER_HOURS = env.list("SESSION_REMINDER_HOURS", cast=int, default=[48, 2])
+ATTENDANCE_DUE_HOURS = env.int("ATTENDANCE_DUE_HOURS", default=24)
 
 # Retention (DOMAIN.md, "Records, retention and privacy").
 SESSION_NOTES_RETENTION_DAYS = env.int("SESSION_NOTES_RETENTION_DAYS", default=183)

@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 
 from .models import (
     AuditEvent,
+    CalendarFeed,
     ClosingReview,
     Coach,
     CoachingSession,
@@ -367,3 +368,16 @@ class SignatureChallengeAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         "verified_at",
     ]
     list_select_related = ["convention__engagement", "user"]
+
+
+@admin.register(CalendarFeed)
+class CalendarFeedAdmin(admin.ModelAdmin):
+    """Tokens are secrets: the owner can revoke a feed, never read its address."""
+
+    list_display = ["user", "created_at"]
+    fields = ["user", "created_at"]
+    readonly_fields = ["user", "created_at"]
+    list_select_related = ["user"]
+
+    def has_add_permission(self, request):
+        return False

@@ -251,3 +251,94 @@ class SignatureForm(_NoTagHelperMixin, forms.Form):
         super().__init__(*args, **kwargs)
         if consent_text:
             self.fields["consent"].label = consent_text
+
+
+WEEKDAYS = [
+    (0, _("Monday")),
+    (1, _("Tuesday")),
+    (2, _("Wednesday")),
+    (3, _("Thursday")),
+    (4, _("Friday")),
+    (5, _("Saturday")),
+    (6, _("Sunday")),
+]
+
+
+class _PlaceMixin:
+    """Video link or place, as the format asks."""
+
+    def clean(self):
+        data = super().clean()
+        if data.get("format") == Format.IN_PERSON and not data.get("location", "").strip():
+            self.add_error("location", _("Give the place of an in-person session."))
+        return data
+
+
+class SessionForm(_PlaceMixin, _NoTagHelperMixin, forms.Form):
+    kind = forms.ChoiceField(label=_("Kind"))
+    starts_at = forms.DateTimeField(label=_("Date and time"), widget=DateTimeInput())
+    duration_minutes = forms.IntegerField(
+        label=_("Length (minutes)"), min_value=15, max_value=480, initial=120
+    )
+    format = forms.ChoiceField(label=_("Format"), choices=Format.choices)
+    video_url = forms.URLField(label=_("Video link"), required=False, assume_scheme="https")
+    location = forms.CharField(label=_("Place"), required=False, max_length=300)
+
+    def __init__(self, *args, kinds=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        from .models import CoachingSession
+
+        self.fields["kind"].choices = [
+            (kind, CoachingSession.Kind(kind).label.capitalize()) for kind in kinds
+        ]
+
+
+class SeriesForm(_PlaceMixin, _NoTagHelperMixin, forms.Form):
+    first_day = forms.DateField(label=_("From"), widget=DateInput())
+    weekday = forms.TypedChoiceField(label=_("Day"), choices=WEEKDAYS, coerce=int)
+    at = forms.TimeField(label=_("Time"), widget=forms.TimeInput(attrs={"type": "time"}))
+    count = forms.IntegerField(label=_("Number of sessions"), min_value=1, max_value=40)
+    every_weeks = forms.IntegerField(label=_("Every … weeks"), min_value=1, max_value=12, initial=4)
+    duration_minutes = forms.IntegerField(
+        label=_("Length (minutes)"), min_value=15, max_value=480, initial=120
+    )
+    format = forms.ChoiceField(label=_("Format"), choices=Format.choices)
+    video_url = forms.URLField(label=_("Video link"), required=False, assume_scheme="https")
+    location = forms.CharField(label=_("Place"), required=False, max_length=300)
+
+
+class RescheduleForm(_NoTagHelperMixin, forms.Form):
+    starts_at = forms.DateTimeField(label=_("New date and time"), widget=DateTimeInput())
+    duration_minutes = forms.IntegerField(label=_("Length (minutes)"), min_value=15, max_value=480)
+
+
+class AttendanceForm(forms.Form):
+    status = forms.ChoiceField(
+        choices=[("held", _("held")), ("missed", _("missed"))], widget=forms.HiddenInput
+    )
+
+
+class SharedNotesForm(_NoTagHelperMixin, forms.Form):
+    summary = forms.CharField(
+        label=_("Shared summary"), widget=forms.Textarea(attrs={"rows": 4}), required=False
+    )
+    action_plan = forms.CharField(
+        label=_("Action plan"), widget=forms.Textarea(attrs={"rows": 3}), required=False
+    )
+
+
+class PrivateNoteForm(_NoTagHelperMixin, forms.Form):
+    private_note = forms.CharField(
+        label=_("My private notes (you alone see them)"),
+        widget=forms.Textarea(attrs={"rows": 4}),
+        required=False,
+    )
+
+
+class AvailabilityForm(_NoTagHelperMixin, forms.Form):
+    availability = forms.CharField(
+        label=_("Days and times that suit you"),
+        widget=forms.Textarea(attrs={"rows": 3}),
+        max_length=2000,
+        help_text=_("E.g. Tuesday or Thursday mornings, not in August."),
+    )

@@ -275,6 +275,14 @@ class Engagement(models.Model):
         default=48,
         help_text=_("A session cancelled later than this counts as held."),
     )
+    coachee_availability = models.TextField(
+        _("the coachee's availability"),
+        blank=True,
+        help_text=_("Days and times that suit the coachee, as they wrote them."),
+    )
+    availability_requested_at = models.DateTimeField(
+        _("availability asked at"), null=True, blank=True
+    )
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
@@ -1011,6 +1019,23 @@ class ClosingReview(models.Model):
 
     def __str__(self):
         return str(gettext("Closing review — %(engagement)s") % {"engagement": self.engagement})
+
+
+class CalendarFeed(models.Model):
+    """A person's private calendar address; the token can be revoked and renewed."""
+
+    user = models.OneToOneField(
+        User, on_delete=models.CASCADE, related_name="calendar_feed", verbose_name=_("user")
+    )
+    token = models.CharField(_("token"), max_length=64, unique=True)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("calendar feed")
+        verbose_name_plural = _("calendar feeds")
+
+    def __str__(self):
+        return str(self.user)
 
 
 class Notification(models.Model):

@@ -285,3 +285,34 @@ def closing_review_for(engagement, roles):
 def status_history(engagement):
     """The recorded transitions of an engagement already fetched through a selector."""
     return StatusChange.objects.filter(engagement=engagement).select_related("actor")
+
+
+def session_counts(engagement):
+    """Counts every role may see (HR sees only these): used, planned, minutes, contracted."""
+    annotated = with_session_counts(Engagement.objects.filter(pk=engagement.pk)).get()
+    return {
+        "used": annotated.sessions_used,
+        "planned": annotated.sessions_planned,
+        "minutes_used": annotated.minutes_used,
+        "contracted": engagement.sessions_contracted,
+    }
+
+
+def calendar_sessions_for(user):
+    """
+    A person's calendar: every session of the engagements they coach or are
+    coached in, and only the tripartite meetings of those they sponsor, from
+    a few weeks back.
+    """
+    from .calendar import feed_window_start
+
+    recent = CoachingSession.objects.filter(starts_at__gte=feed_window_start()).select_related(
+        "engagement__coach__user", "engagement__coachee", "engagement__sponsor"
+    )
+    return {
+        Role.COACH: recent.filter(engagement__coach__user=user),
+        Role.COACHEE: recent.filter(engagement__coachee=user),
+        Role.SPONSOR: recent.filter(
+            engagement__sponsor=user, kind__in=CoachingSession.Kind.tripartite()
+        ),
+    }

@@ -4,11 +4,14 @@ go through ``emails.send_once``), and is queued after the transaction commits
 (``delay_on_commit``).
 """
 
+from datetime import timedelta
+
 from celery import shared_task
 from django.conf import settings
 from django.urls import reverse
+from django.utils import timezone
 
-from . import emails
+from . import calendar, emails
 from .models import CoachingSession, Convention, Engagement, User
 from .services.convention import convention_seal
 from .services.privacy import session_notes_purge
@@ -29,11 +32,12 @@ def _engagement(engagement_id):
     ).get(pk=engagement_id)
 
 
-def _notify(engagement, *, roles, occasion, name, context=None, only=None):
+def _notify(engagement, *, roles, occasion, name, context=None, only=None, attachments=None):
     """
     E-mail ``name`` to the parties of ``engagement`` holding ``roles``, once
     per ``occasion``. ``context`` may be a function of the role (what one party
-    reads may differ from another's); ``only`` filters the recipients.
+    reads may differ from another's); ``only`` filters the recipients;
+    ``attachments(role, person)`` gives each one's files.
     Returns how many e-mails went out.
     """
     sent = 0
@@ -53,8 +57,23 @@ def _notify(engagement, *, roles, occasion, name, context=None, only=None):
                 "link": settings.SITE_URL + engagement.get_absolute_url(),
                 **extra,
             },
+            attachments=attachments(role, person) if attachments else (),
         )
     return sent
+
+
+def _session_roles(session):
+    return PARTIES if session.is_tripartite else ("coach", "coachee")
+
+
+def _ics(session):
+    """The session's .ics for each recipient, in their language."""
+
+    def attach(role, person):
+        content = calendar.invitation(session, role=role, language=person.language)
+        return [("invitation.ics", content, "text/calendar")]
+
+    return attach
 
 
 @shared_task
@@ -122,14 +141,83 @@ def send_cancellation_notices(engagement_id):
 
 @shared_task
 def send_session_invitations(session_id):
-    """A planned meeting, to everyone invited (the three parties for a tripartite one)."""
-    session = CoachingSession.objects.get(pk=session_id)
+    """
+    A planned, moved or cancelled meeting, to everyone invited, with its
+    calendar invitation: REQUEST (a higher SEQUENCE for a change) or CANCEL.
+    """
+    session = CoachingSession.objects.select_related(
+        "engagement__coach__user", "engagement__coachee", "engagement__sponsor"
+    ).get(pk=session_id)
+    if session.status == CoachingSession.Status.CANCELLED:
+        name = "session_cancelled"
+    elif session.sequence:
+        name = "session_updated"
+    else:
+        name = "session_planned"
     return _notify(
-        _engagement(session.engagement_id),
-        roles=PARTIES if session.is_tripartite else ("coach", "coachee"),
-        occasion=f"session-planned:{session_id}:{session.sequence}",
-        name="session_planned",
+        session.engagement,
+        roles=_session_roles(session),
+        occasion=f"session:{session_id}:{session.sequence}",
+        name=name,
         context={"session": session},
+        attachments=_ics(session),
+    )
+
+
+@shared_task
+def send_session_reminders():
+    """Periodic (beat): the reminders due now (see ``session_reminders``)."""
+    return session_reminders(now=timezone.now())
+
+
+def session_reminders(*, now):
+    """
+    Remind the invited parties before each session, at the nearest of
+    ``SESSION_REMINDER_HOURS`` (48 h and 2 h), and remind coaches of
+    attendance not recorded. Each e-mail goes once, even if this runs twice
+    or a worker dies half-way (``emails.send_once``). Returns how many went out.
+    """
+    thresholds = sorted(settings.SESSION_REMINDER_HOURS)
+    sent = 0
+    upcoming = CoachingSession.objects.filter(
+        status=CoachingSession.Status.PLANNED,
+        starts_at__gt=now,
+        starts_at__lte=now + timedelta(hours=thresholds[-1]),
+    ).select_related("engagement__coach__user", "engagement__coachee", "engagement__sponsor")
+    for session in upcoming:
+        hours = next(h for h in thresholds if session.starts_at <= now + timedelta(hours=h))
+        sent += _notify(
+            session.engagement,
+            roles=_session_roles(session),
+            occasion=f"reminder-{hours}h:{session.pk}:{session.sequence}",
+            name="session_reminder",
+            context={"session": session},
+        )
+    overdue = CoachingSession.objects.filter(
+        status=CoachingSession.Status.PLANNED,
+        starts_at__lt=now - timedelta(hours=settings.ATTENDANCE_DUE_HOURS),
+    ).select_related("engagement__coach__user", "engagement__coachee", "engagement__sponsor")
+    for session in overdue:
+        sent += _notify(
+            session.engagement,
+            roles=("coach",),
+            occasion=f"attendance-due:{session.pk}",
+            name="attendance_due",
+            context={"session": session},
+        )
+    return sent
+
+
+@shared_task
+def send_availability_request(engagement_id, occasion):
+    """The coach asks the coachee which days and times suit them."""
+    engagement = _engagement(engagement_id)
+    return _notify(
+        engagement,
+        roles=("coachee",),
+        occasion=f"availability:{engagement_id}:{occasion}",
+        name="availability_request",
+        context={"link": settings.SITE_URL + reverse("sessions", args=[engagement_id])},
     )
 
 

@@ -3,7 +3,7 @@ from django.contrib.auth.decorators import login_not_required
 from django.urls import path, reverse_lazy
 
 from . import views
-from .views import convention
+from .views import convention, sessions
 
 public = login_not_required
 
@@ -138,4 +138,49 @@ urlpatterns = [
         convention.convention_signed_document,
         name="convention_signed_document",
     ),
+]
+
+urlpatterns += [
+    # Sessions
+    path("accompagnements/<int:pk>/seances/", sessions.sessions, name="sessions"),
+    path("accompagnements/<int:pk>/seances/nouvelle/", sessions.session_new, name="session_new"),
+    path("accompagnements/<int:pk>/seances/serie/", sessions.series, name="series"),
+    path(
+        "accompagnements/<int:pk>/seances/<int:session_id>/",
+        sessions.session_detail,
+        name="session_detail",
+    ),
+    path(
+        "accompagnements/<int:pk>/seances/<int:session_id>/deplacer/",
+        sessions.session_reschedule,
+        name="session_reschedule",
+    ),
+    path(
+        "accompagnements/<int:pk>/seances/<int:session_id>/annuler/",
+        sessions.session_cancel,
+        name="session_cancel",
+    ),
+    path(
+        "accompagnements/<int:pk>/seances/<int:session_id>/presence/",
+        sessions.session_attendance,
+        name="session_attendance",
+    ),
+    path(
+        "accompagnements/<int:pk>/seances/<int:session_id>/notes/",
+        sessions.session_notes,
+        name="session_notes",
+    ),
+    path(
+        "accompagnements/<int:pk>/disponibilites/demande/",
+        sessions.availability_request,
+        name="availability_request",
+    ),
+    path(
+        "accompagnements/<int:pk>/disponibilites/",
+        sessions.availability_save,
+        name="availability_save",
+    ),
+    # Calendars
+    path("calendrier/", sessions.calendar_settings, name="calendar_settings"),
+    path("calendrier/<str:token>.ics", sessions.calendar_feed, name="calendar_feed"),
 ]

@@ -8,6 +8,7 @@ from django.utils import timezone
 
 from engagements.models import (
     AuditEvent,
+    CalendarFeed,
     ClosingReview,
     Coach,
     CoachingSession,
@@ -207,6 +208,14 @@ class SignatureChallengeFactory(factory.django.DjangoModelFactory):
     code_hash = "0" * 64
     sent_to = factory.LazyAttribute(lambda o: o.user.email)
     expires_at = factory.LazyFunction(lambda: timezone.now() + timedelta(minutes=10))
+
+
+class CalendarFeedFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = CalendarFeed
+
+    user = factory.SubFactory(UserFactory)
+    token = factory.Sequence(lambda n: f"token-{n:040d}")
 
 
 class NotificationFactory(factory.django.DjangoModelFactory):

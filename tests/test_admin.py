@@ -33,6 +33,7 @@ def one_of_everything():
     factories.StatusChangeFactory()
     factories.AuditEventFactory()
     factories.NotificationFactory()
+    factories.CalendarFeedFactory()
     factories.KickoffFactory()
     factories.SignatureChallengeFactory()
     factories.HRMembershipFactory()

@@ -70,11 +70,15 @@ class Worker:
 
     def __init__(self, queue, tmp_path, name):
         self.log = tmp_path / f"{name}.log"
+        self.outbox = tmp_path / "outbox"
+        self.outbox.mkdir(exist_ok=True)
         env = {
             **os.environ,
             "DATABASE_URL": _database_url(),
             "CELERY_QUEUE": queue,
             "DJANGO_DEBUG": "0",
+            # E-mails the worker sends are written as files, to be read here.
+            "EMAIL_URL": f"filemail:///{self.outbox}",
         }
         self.process = subprocess.Popen(
             [
@@ -187,3 +191,28 @@ def test_a_task_whose_worker_is_killed_is_run_again_by_another_worker(broker, qu
     assert wait_until(lambda: broker.get(f"{key}:done") == b"1", timeout=60)
     assert broker.get(f"{key}:started") == b"2"
     broker.delete(f"{key}:started", f"{key}:done")
+
+
+def test_a_real_worker_sends_each_reminder_once(queue, start_worker):
+    from engagements.models import Notification
+    from engagements.tasks import send_session_reminders
+
+    engagement = move_to(factories.EngagementFactory(), "active")
+    factories.CoachingSessionFactory(
+        engagement=engagement, starts_at=timezone.now() + timedelta(hours=30)
+    )
+    worker = start_worker()
+
+    send_session_reminders.apply_async(queue=queue)
+    send_session_reminders.apply_async(queue=queue)  # the beat fired twice
+
+    def sent():
+        return Notification.objects.filter(sent_at__isnull=False).count()
+
+    assert wait_until(lambda: sent() == 2, timeout=30)
+    time.sleep(2)  # let the second run finish: it must send nothing more
+    assert sent() == 2
+    written = list(worker.outbox.iterdir())
+    assert written, "the worker wrote no e-mail"
+    text = "".join(path.read_text() for path in written)
+    assert engagement.coachee.email in text and engagement.coach.user.email in text

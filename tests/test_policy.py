@@ -56,6 +56,10 @@ POLICY = {
     "convention_sign": only(["coach", "coachee", "sponsor"]),
     "convention_document": only(["coach", "coachee", "sponsor", "hr"]),
     "convention_signed_document": only(["coach", "coachee", "sponsor", "hr"]),
+    "sessions": only(["coach", "coachee"]),
+    "session_detail": only(["coach", "coachee"]),
+    "calendar_settings": only(["coach", "coachee", "sponsor", "hr", "other_coach", "other_hr"]),
+    "calendar_feed": everyone(NOT_FOUND),  # public, but only with a live token
     # Actions: POST only (see POST_POLICY for who may post).
     **{
         name: {**everyone(NOT_ALLOWED), "anonymous": LOGIN}
@@ -69,6 +73,14 @@ POLICY = {
             "convention_send",
             "convention_code",
             "convention_sign_submit",
+            "session_new",
+            "series",
+            "session_reschedule",
+            "session_cancel",
+            "session_attendance",
+            "session_notes",
+            "availability_request",
+            "availability_save",
         ]
     },
 }
@@ -87,6 +99,14 @@ POST_POLICY = {
     "engagement_withdraw": ["coachee"],
     "engagement_cancel": ["coach", "sponsor"],
     "kickoff_schedule": ["coach"],
+    "session_new": ["coach"],
+    "series": ["coach"],
+    "session_reschedule": ["coach", "coachee"],
+    "session_cancel": ["coach", "coachee"],
+    "session_attendance": ["coach"],
+    "session_notes": ["coach", "coachee"],
+    "availability_request": ["coach"],
+    "availability_save": ["coachee"],
 }
 
 
@@ -121,6 +141,10 @@ def url_for(name, engagement):
         kwargs["version"] = 1
     if "objective_id" in pattern:
         kwargs["objective_id"] = engagement.objectives.get().pk
+    if "session_id" in pattern:
+        kwargs["session_id"] = engagement.sessions.get().pk
+    if "token" in pattern and "uidb64" not in pattern:
+        kwargs["token"] = "not-a-live-token"
     return reverse(name, kwargs=kwargs)
 
 
@@ -129,6 +153,7 @@ def world(engagement_in, hr, other_coach, other_hr, outsider):
     """The persona engagement, active, with a signed convention and an objective."""
     engagement = engagement_in(Engagement.Status.ACTIVE)
     factories.ObjectiveFactory(engagement=engagement)
+    factories.CoachingSessionFactory(engagement=engagement)
     factories.ConventionFactory(
         engagement=engagement,
         status=Convention.Status.SIGNED,

@@ -19,26 +19,8 @@ from ..forms import (
 from ..models import Convention, Engagement, Kickoff, Role, SignatureChallenge
 from ..services import convention as convention_service
 from ..services import kickoff as kickoff_service
-
-
-def _engagement_for(request, pk, *, rule):
-    """The engagement, if ``rule`` (from permissions.py) lets the user in; 404 otherwise."""
-    try:
-        engagement = selectors.engagement_for(request.user, pk)
-    except Engagement.DoesNotExist:
-        raise Http404 from None
-    roles = permissions.roles_in(engagement, request.user)
-    if not rule(roles):
-        raise Http404
-    return engagement, roles
-
-
-def _errors(error):
-    """The messages of a refused action, whatever raised it."""
-    if isinstance(error, ValidationError):
-        return error.messages
-    return [getattr(error, "message", None) or str(error)]
-
+from .common import engagement_for_rule as _engagement_for
+from .common import error_messages as _errors
 
 # -- kickoff ---------------------------------------------------------------------
 

@@ -7,18 +7,11 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
-from .. import permissions, selectors, workflow
+from .. import permissions, workflow
 from ..forms import CancelForm, EngagementOpenForm, WithdrawForm
-from ..models import Coach, Engagement
+from ..models import Coach
 from ..services.engagements import Person, engagement_cancel, engagement_open, engagement_withdraw
-
-
-def _engagement_or_404(request, pk):
-    try:
-        engagement = selectors.engagement_for(request.user, pk)
-    except Engagement.DoesNotExist:
-        raise Http404 from None
-    return engagement, permissions.roles_in(engagement, request.user)
+from .common import engagement_for_rule
 
 
 def _person(data, prefix):
@@ -67,9 +60,7 @@ def engagement_new(request):
 
 @require_http_methods(["GET", "POST"])
 def engagement_withdraw_view(request, pk):
-    engagement, roles = _engagement_or_404(request, pk)
-    if not permissions.can_withdraw(roles):
-        raise Http404
+    engagement, _roles = engagement_for_rule(request, pk, rule=permissions.can_withdraw)
     form = WithdrawForm(request.POST if request.method == "POST" else None)
     error = None
     if request.method == "POST" and form.is_valid():
@@ -96,9 +87,7 @@ def engagement_withdraw_view(request, pk):
 
 @require_http_methods(["GET", "POST"])
 def engagement_cancel_view(request, pk):
-    engagement, roles = _engagement_or_404(request, pk)
-    if not permissions.can_cancel(roles):
-        raise Http404
+    engagement, _roles = engagement_for_rule(request, pk, rule=permissions.can_cancel)
     form = CancelForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         try:

@@ -167,7 +167,7 @@ def engagement_detail(request, pk):
             "can_view_objectives": permissions.can_view_objectives(roles),
             "session_view": session_view,
             "sessions": sessions,
-            "counts": _session_counts(engagement),
+            "counts": selectors.session_counts(engagement),
             "can_view_summaries": permissions.can_view_shared_summaries(roles),
             "can_view_private_notes": permissions.can_view_private_notes(roles),
             "reports": list(selectors.reports_for(engagement, roles)),
@@ -181,14 +181,3 @@ def engagement_detail(request, pk):
             "can_view_closing_review": permissions.can_view_closing_review(roles),
         },
     )
-
-
-def _session_counts(engagement):
-    """Counts every role may see (HR sees only these)."""
-    annotated = selectors.with_session_counts(Engagement.objects.filter(pk=engagement.pk)).get()
-    return {
-        "used": annotated.sessions_used,
-        "planned": annotated.sessions_planned,
-        "minutes_used": annotated.minutes_used,
-        "contracted": engagement.sessions_contracted,
-    }

@@ -1,0 +1,365 @@
+"""
+Sessions: scheduling one or a whole series, changes, attendance, notes, the
+coachee's availability, and calendar feeds.
+"""
+
+import itertools
+import secrets
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.db.models import Q
+from django.utils import formats, timezone
+from django.utils.translation import gettext as _
+
+from .. import permissions, workflow
+from ..calendar import PARIS
+from ..models import (
+    CalendarFeed,
+    CoachingSession,
+    Engagement,
+    Format,
+    PrivateNote,
+    Role,
+    SharedSummary,
+    User,
+)
+
+Kind = CoachingSession.Kind
+Status = CoachingSession.Status
+
+# Which sessions may be planned in which state of the engagement.
+KINDS_BY_STATE = {
+    Engagement.Status.ACTIVE: (Kind.DEVELOPMENT, Kind.MIDPOINT, Kind.CLOSING),
+    Engagement.Status.CLOSING: (Kind.CLOSING,),
+}
+
+
+@dataclass(frozen=True)
+class Slot:
+    starts_at: datetime
+    duration_minutes: int
+
+    @property
+    def ends_at(self):
+        return self.starts_at + timedelta(minutes=self.duration_minutes)
+
+
+def _when(moment):
+    return formats.date_format(timezone.localtime(moment), "DATETIME_FORMAT")
+
+
+def _check_slots(engagement, slots, *, kind, exclude=None):
+    """
+    Every reason the ``slots`` cannot be booked, as messages: in the past,
+    outside the convention's period, beyond the contracted sessions, or
+    overlapping another session of the coach (in any engagement) or each other.
+    """
+    errors = []
+    now = timezone.now()
+    for slot in slots:
+        if slot.duration_minutes <= 0:
+            errors.append(_("A session must end after it starts."))
+        if slot.starts_at <= now:
+            errors.append(_("%(when)s is in the past.") % {"when": _when(slot.starts_at)})
+        day = timezone.localtime(slot.starts_at).date()
+        if not engagement.start_date <= day <= engagement.end_date:
+            errors.append(
+                _("%(when)s is outside the convention's period (%(start)s – %(end)s).")
+                % {
+                    "when": _when(slot.starts_at),
+                    "start": formats.date_format(engagement.start_date),
+                    "end": formats.date_format(engagement.end_date),
+                }
+            )
+    if kind == Kind.DEVELOPMENT:
+        taken = (
+            engagement.sessions.development()
+            .filter(
+                Q(status__in=[Status.PLANNED, Status.HELD, Status.MISSED]) | CoachingSession.USED
+            )
+            .exclude(pk=getattr(exclude, "pk", None))
+            .count()
+        )
+        if taken + len(slots) > engagement.sessions_contracted:
+            errors.append(
+                _(
+                    "The convention provides %(contracted)s sessions: %(taken)s are already "
+                    "planned or used, %(asked)s more would exceed it."
+                )
+                % {
+                    "contracted": engagement.sessions_contracted,
+                    "taken": taken,
+                    "asked": len(slots),
+                }
+            )
+    ordered = sorted(slots, key=lambda s: s.starts_at)
+    for first, second in itertools.pairwise(ordered):
+        if second.starts_at < first.ends_at:
+            errors.append(
+                _("Two sessions of the series overlap on %(when)s.")
+                % {"when": _when(second.starts_at)}
+            )
+    if slots:
+        busy = (
+            CoachingSession.objects.filter(
+                engagement__coach=engagement.coach,
+                status__in=[Status.PLANNED, Status.HELD],
+                starts_at__lt=max(s.ends_at for s in slots),
+                starts_at__gte=min(s.starts_at for s in slots) - timedelta(hours=8),
+            )
+            .exclude(pk=getattr(exclude, "pk", None))
+            .select_related("engagement__coachee")
+        )
+        for slot in slots:
+            for other in busy:
+                if other.starts_at < slot.ends_at and slot.starts_at < other.ends_at:
+                    errors.append(
+                        _("The coach already has a session on %(when)s.")
+                        % {"when": _when(other.starts_at)}
+                    )
+    if errors:
+        raise ValidationError(list(dict.fromkeys(errors)))
+
+
+def _require_coach(engagement, user):
+    if not permissions.can_manage_sessions(permissions.roles_in(engagement, user)):
+        raise PermissionDenied
+
+
+def session_schedule(
+    *,
+    engagement: Engagement,
+    coach: User,
+    kind: str,
+    starts_at: datetime,
+    duration_minutes: int,
+    format: str,
+    location: str = "",
+    video_url: str = "",
+) -> CoachingSession:
+    """
+    The coach plans one session. Scheduling the tripartite closing meeting
+    moves the engagement to its closing review.
+    """
+    from ..tasks import send_session_invitations
+
+    _require_coach(engagement, coach)
+    if kind not in KINDS_BY_STATE.get(engagement.status, ()):
+        raise ValidationError(
+            _("A %(kind)s cannot be planned while the engagement is %(status)s.")
+            % {"kind": Kind(kind).label, "status": engagement.get_status_display()}
+        )
+    if format == Format.IN_PERSON and not location.strip():
+        raise ValidationError(_("Give the place of an in-person session."))
+    with transaction.atomic():
+        engagement = Engagement.objects.select_for_update().get(pk=engagement.pk)
+        _check_slots(engagement, [Slot(starts_at, duration_minutes)], kind=kind)
+        if kind == Kind.CLOSING and engagement.status == Engagement.Status.ACTIVE:
+            workflow.transition(engagement, "schedule_closing", actor=coach)
+        session = CoachingSession.objects.create(
+            engagement=engagement,
+            kind=kind,
+            starts_at=starts_at,
+            duration_minutes=duration_minutes,
+            format=format,
+            location=location.strip(),
+            video_url=video_url.strip(),
+        )
+        send_session_invitations.delay_on_commit(session.pk)
+    return session
+
+
+def series_plan(*, first_day: date, weekday: int, at: time, count: int, every_weeks: int):
+    """
+    The starts of a series: from the first ``weekday`` on or after
+    ``first_day``, every ``every_weeks`` weeks, at ``at`` Paris time (so the
+    time of day holds across daylight-saving changes).
+    """
+    if count < 1 or every_weeks < 1:
+        raise ValidationError(_("A series needs at least one session and a rhythm."))
+    day = first_day + timedelta(days=(weekday - first_day.weekday()) % 7)
+    return [
+        datetime.combine(day + timedelta(weeks=every_weeks * index), at, tzinfo=PARIS)
+        for index in range(count)
+    ]
+
+
+def series_create(
+    *,
+    engagement: Engagement,
+    coach: User,
+    starts: list[datetime],
+    duration_minutes: int,
+    format: str,
+    location: str = "",
+    video_url: str = "",
+) -> list[CoachingSession]:
+    """Plan a whole series of development sessions at once: all of them, or none."""
+    from ..tasks import send_session_invitations
+
+    _require_coach(engagement, coach)
+    if Kind.DEVELOPMENT not in KINDS_BY_STATE.get(engagement.status, ()):
+        raise ValidationError(_("Development sessions are planned once the convention is signed."))
+    if format == Format.IN_PERSON and not location.strip():
+        raise ValidationError(_("Give the place of an in-person session."))
+    with transaction.atomic():
+        engagement = Engagement.objects.select_for_update().get(pk=engagement.pk)
+        _check_slots(
+            engagement, [Slot(start, duration_minutes) for start in starts], kind=Kind.DEVELOPMENT
+        )
+        sessions = [
+            CoachingSession.objects.create(
+                engagement=engagement,
+                kind=Kind.DEVELOPMENT,
+                starts_at=start,
+                duration_minutes=duration_minutes,
+                format=format,
+                location=location.strip(),
+                video_url=video_url.strip(),
+            )
+            for start in sorted(starts)
+        ]
+        for session in sessions:
+            send_session_invitations.delay_on_commit(session.pk)
+    return sessions
+
+
+def _require_party_who_changes(session, user):
+    roles = permissions.roles_in(session.engagement, user)
+    if not permissions.can_change_own_sessions(roles):
+        raise PermissionDenied
+    if session.status != Status.PLANNED:
+        raise ValidationError(_("Only a planned session can be changed."))
+    return roles
+
+
+def session_reschedule(
+    *, session: CoachingSession, user: User, starts_at: datetime, duration_minutes: int
+) -> CoachingSession:
+    """Move a planned session (coach or coachee); everyone invited gets the update."""
+    from ..tasks import send_session_invitations
+
+    _require_party_who_changes(session, user)
+    with transaction.atomic():
+        session = CoachingSession.objects.select_for_update().get(pk=session.pk)
+        _check_slots(
+            session.engagement,
+            [Slot(starts_at, duration_minutes)],
+            kind=session.kind,
+            exclude=session,
+        )
+        session.starts_at = starts_at
+        session.duration_minutes = duration_minutes
+        session.sequence += 1
+        session.save(update_fields=["starts_at", "duration_minutes", "sequence", "updated_at"])
+        send_session_invitations.delay_on_commit(session.pk)
+    return session
+
+
+def session_cancel(*, session: CoachingSession, user: User) -> CoachingSession:
+    """
+    Cancel a planned session (coach or coachee). Cancelled within the
+    convention's notice period, it counts as used.
+    """
+    from ..tasks import send_session_invitations
+
+    _require_party_who_changes(session, user)
+    now = timezone.now()
+    with transaction.atomic():
+        session = (
+            CoachingSession.objects.select_for_update()
+            .select_related("engagement")
+            .get(pk=session.pk)
+        )
+        notice = timedelta(hours=session.engagement.cancellation_notice_hours)
+        session.status = Status.CANCELLED
+        session.cancelled_at = now
+        session.cancelled_by = user
+        session.cancelled_late = session.starts_at - now < notice
+        session.sequence += 1
+        session.save(
+            update_fields=[
+                "status",
+                "cancelled_at",
+                "cancelled_by",
+                "cancelled_late",
+                "sequence",
+                "updated_at",
+            ]
+        )
+        send_session_invitations.delay_on_commit(session.pk)
+    return session
+
+
+def session_attendance_record(*, session: CoachingSession, coach: User, status: str):
+    """The coach records whether a session that has begun was held or missed."""
+    _require_coach(session.engagement, coach)
+    if status not in (Status.HELD, Status.MISSED):
+        raise ValidationError(_("Attendance is either held or missed."))
+    if session.starts_at > timezone.now():
+        raise ValidationError(_("Attendance is recorded once the session has begun."))
+    if session.status == Status.CANCELLED:
+        raise ValidationError(_("This session was cancelled."))
+    session.status = status
+    session.save(update_fields=["status", "updated_at"])
+    return session
+
+
+def session_notes_save(
+    *,
+    session: CoachingSession,
+    user: User,
+    private_note: str | None = None,
+    summary: str | None = None,
+    action_plan: str | None = None,
+):
+    """
+    The coach's private note (coach only) and the shared summary and action
+    plan (coach and coachee). ``None`` leaves a part unchanged.
+    """
+    roles = permissions.roles_in(session.engagement, user)
+    with transaction.atomic():
+        if private_note is not None:
+            if not permissions.can_view_private_notes(roles):
+                raise PermissionDenied
+            PrivateNote.objects.update_or_create(session=session, defaults={"body": private_note})
+        if summary is not None or action_plan is not None:
+            if not permissions.can_view_shared_summaries(roles):
+                raise PermissionDenied
+            defaults = {"updated_by": user}
+            if summary is not None:
+                defaults["summary"] = summary
+            if action_plan is not None:
+                defaults["action_plan"] = action_plan
+            SharedSummary.objects.update_or_create(session=session, defaults=defaults)
+
+
+def availability_request(*, engagement: Engagement, coach: User) -> None:
+    """The coach asks the coachee which days and times suit them."""
+    from ..tasks import send_availability_request
+
+    _require_coach(engagement, coach)
+    now = timezone.now()
+    Engagement.objects.filter(pk=engagement.pk).update(availability_requested_at=now)
+    send_availability_request.delay_on_commit(engagement.pk, now.isoformat())
+
+
+def availability_save(*, engagement: Engagement, coachee: User, availability: str) -> None:
+    if Role.COACHEE not in permissions.roles_in(engagement, coachee):
+        raise PermissionDenied
+    Engagement.objects.filter(pk=engagement.pk).update(coachee_availability=availability.strip())
+
+
+def calendar_feed_renew(*, user: User) -> CalendarFeed:
+    """A new secret address for the person's calendar; the previous one stops working."""
+    feed, _created = CalendarFeed.objects.update_or_create(
+        user=user, defaults={"token": secrets.token_urlsafe(32), "created_at": timezone.now()}
+    )
+    return feed
+
+
+def calendar_feed_revoke(*, user: User) -> None:
+    CalendarFeed.objects.filter(user=user).delete()

@@ -342,3 +342,22 @@ class AvailabilityForm(_NoTagHelperMixin, forms.Form):
         max_length=2000,
         help_text=_("E.g. Tuesday or Thursday mornings, not in August."),
     )
+
+
+class EngagementTermsForm(_NoTagHelperMixin, forms.ModelForm):
+    """The terms of the convention; ``status`` is not among them (workflow.py moves it)."""
+
+    class Meta:
+        model = Engagement
+        fields = [
+            "title",
+            "start_date",
+            "end_date",
+            "sessions_contracted",
+            "session_minutes",
+            "format",
+            "fee_amount",
+            "cancellation_notice_hours",
+            "language",
+        ]
+        widgets = {"start_date": DateInput(), "end_date": DateInput()}

@@ -66,6 +66,11 @@ urlpatterns = [
         name="engagement_withdraw",
     ),
     path(
+        "accompagnements/<int:pk>/modalites/",
+        views.engagement_terms,
+        name="engagement_terms",
+    ),
+    path(
         "accompagnements/<int:pk>/annulation/",
         views.engagement_cancel_view,
         name="engagement_cancel",

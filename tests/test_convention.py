@@ -545,3 +545,61 @@ def test_the_benchmark_command_runs():
     out = StringIO()
     call_command("bench", runs=1, stdout=out)
     assert "PAdES seal" in out.getvalue()
+
+
+def test_changing_the_terms_while_out_for_signature_sends_a_new_version(
+    client, sent, ready, coach, coachee, on_commit, django_capture_on_commit_callbacks
+):
+    sign(sent, coachee)
+    client.force_login(coach)
+    data = {
+        "title": ready.title,
+        "start_date": ready.start_date.isoformat(),
+        "end_date": ready.end_date.isoformat(),
+        "sessions_contracted": 10,
+        "session_minutes": 120,
+        "format": "video",
+        "fee_amount": "11000.00",
+        "cancellation_notice_hours": 48,
+        "language": "fr",
+    }
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(reverse("engagement_terms", args=[ready.pk]), data)
+    assert response.status_code == 302
+    sent.refresh_from_db()
+    assert sent.status == Convention.Status.VOIDED
+    latest = ready.conventions.get(status=Convention.Status.SENT)
+    assert latest.version == 2 and latest.terms["sessions_contracted"] == 10
+    assert latest.signatures.count() == 0
+
+
+def test_bad_terms_are_refused_and_nothing_changes(client, sent, ready, coach):
+    client.force_login(coach)
+    response = client.post(
+        reverse("engagement_terms", args=[ready.pk]),
+        {
+            "title": ready.title,
+            "start_date": ready.start_date.isoformat(),
+            "end_date": "2000-01-01",
+            "sessions_contracted": 12,
+            "session_minutes": 120,
+            "format": "video",
+            "fee_amount": "-3",
+            "cancellation_notice_hours": 48,
+            "language": "fr",
+        },
+    )
+    assert response.status_code == 200 and response.context["form"].errors
+    ready.refresh_from_db()
+    assert ready.fee_amount > 0
+    assert ready.conventions.count() == 1
+
+
+def test_terms_are_fixed_once_signed(sent, coach, on_commit):
+    from engagements.services.engagements import engagement_terms_update
+
+    convention = sign_all(sent, on_commit)
+    with pytest.raises(ValidationError):
+        engagement_terms_update(
+            engagement=convention.engagement, coach=coach, sessions_contracted=3
+        )

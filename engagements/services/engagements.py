@@ -18,6 +18,7 @@ from ..models import (
     Format,
     Language,
     Organization,
+    Role,
     User,
 )
 from .accounts import person_get_or_invite
@@ -175,4 +176,42 @@ def engagement_cancel(*, engagement: Engagement, actor: User, reason: str) -> En
         engagement = workflow.transition(engagement, "cancel", actor=actor, reason=reason)
         _stop_pending_work(engagement, by=actor)
         send_cancellation_notices.delay_on_commit(engagement.pk)
+    return engagement
+
+
+TERM_FIELDS = (
+    "title",
+    "start_date",
+    "end_date",
+    "sessions_contracted",
+    "session_minutes",
+    "format",
+    "fee_amount",
+    "cancellation_notice_hours",
+    "language",
+)
+
+
+def engagement_terms_update(*, engagement: Engagement, coach: User, **terms) -> Engagement:
+    """
+    The coach changes the terms before the three signatures. If a convention
+    is already out for signature, the change makes a new version, sent to be
+    signed again (the earlier one is voided with its signatures).
+    """
+    from .convention import convention_send
+
+    if Role.COACH not in engagement.roles_of(coach):
+        raise ValidationError(_("Only the coach of the engagement changes its terms."))
+    editable = (Engagement.Status.DRAFT, Engagement.Status.KICKOFF, Engagement.Status.CONTRACTING)
+    if engagement.status not in editable:
+        raise ValidationError(_("The terms are fixed once the convention is signed."))
+    with transaction.atomic():
+        engagement = Engagement.objects.select_for_update().get(pk=engagement.pk)
+        for field in TERM_FIELDS:
+            if field in terms:
+                setattr(engagement, field, terms[field])
+        engagement.full_clean()
+        engagement.save(update_fields=[*TERM_FIELDS, "updated_at"])
+        if engagement.conventions.filter(status=Convention.Status.SENT).exists():
+            convention_send(engagement=engagement, coach=coach)
     return engagement

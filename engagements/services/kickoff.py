@@ -19,7 +19,13 @@ from ..models import (
     User,
 )
 
-EDITABLE_STATES = (Engagement.Status.DRAFT, Engagement.Status.KICKOFF)
+# Until the three signatures, the objectives and terms can change; once the
+# convention is out for signature, a change calls for a new version.
+EDITABLE_STATES = (
+    Engagement.Status.DRAFT,
+    Engagement.Status.KICKOFF,
+    Engagement.Status.CONTRACTING,
+)
 
 
 def kickoff_schedule(
@@ -95,9 +101,7 @@ def _require_objective_editor(engagement, user):
     if not permissions.can_edit_objectives(roles):
         raise PermissionDenied
     if engagement.status not in EDITABLE_STATES:
-        raise ValidationError(
-            _("The objectives are fixed once the convention is sent; revise the convention.")
-        )
+        raise ValidationError(_("The objectives are fixed once the convention is signed."))
     return roles
 
 

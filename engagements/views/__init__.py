@@ -1,5 +1,10 @@
 from .account import InvitationAcceptView, hr_invite_view, switch_language
-from .engagements import engagement_cancel_view, engagement_new, engagement_withdraw_view
+from .engagements import (
+    engagement_cancel_view,
+    engagement_new,
+    engagement_terms,
+    engagement_withdraw_view,
+)
 from .portal import (
     coach_portal,
     coachee_portal,
@@ -16,6 +21,7 @@ __all__ = [
     "engagement_cancel_view",
     "engagement_detail",
     "engagement_new",
+    "engagement_terms",
     "engagement_withdraw_view",
     "home",
     "hr_invite_view",

@@ -1,4 +1,6 @@
-"""Opening an engagement, and ending it early."""
+"""Opening an engagement, changing its terms, and ending it early."""
+
+import copy
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
@@ -8,9 +10,15 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from .. import permissions, workflow
-from ..forms import CancelForm, EngagementOpenForm, WithdrawForm
+from ..forms import CancelForm, EngagementOpenForm, EngagementTermsForm, WithdrawForm
 from ..models import Coach
-from ..services.engagements import Person, engagement_cancel, engagement_open, engagement_withdraw
+from ..services.engagements import (
+    Person,
+    engagement_cancel,
+    engagement_open,
+    engagement_terms_update,
+    engagement_withdraw,
+)
 from .common import engagement_for_rule
 
 
@@ -103,4 +111,35 @@ def engagement_cancel_view(request, pk):
             return redirect(engagement)
     return render(
         request, "engagements/engagement_cancel.html", {"engagement": engagement, "form": form}
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def engagement_terms(request, pk):
+    """The coach changes the terms; out for signature, that makes a new version."""
+    engagement, _roles = engagement_for_rule(request, pk, rule=permissions.can_manage_engagement)
+    # The form validates a copy: the service applies the change, or nothing.
+    form = EngagementTermsForm(
+        request.POST if request.method == "POST" else None, instance=copy.copy(engagement)
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            engagement_terms_update(
+                engagement=engagement,
+                coach=request.user,
+                **{field: form.cleaned_data[field] for field in form.Meta.fields},
+            )
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            messages.success(request, _("Terms saved."))
+            return redirect(engagement)
+    return render(
+        request,
+        "engagements/engagement_terms.html",
+        {
+            "engagement": engagement,
+            "form": form,
+            "out_for_signature": engagement.conventions.filter(status="sent").exists(),
+        },
     )

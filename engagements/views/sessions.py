@@ -36,6 +36,8 @@ def _render_schedule(
     request, engagement, roles, *, session_form=None, series_form=None, preview=None
 ):
     is_coach = permissions.can_manage_sessions(roles)
+    counts = selectors.session_counts(engagement)
+    remaining = engagement.sessions_contracted - counts["used"] - counts["planned"]
     defaults = {
         "duration_minutes": engagement.session_minutes,
         "format": engagement.format,
@@ -47,7 +49,7 @@ def _render_schedule(
             "engagement": engagement,
             "is_coach": is_coach,
             "sessions": selectors.sessions_for(engagement, roles),
-            "counts": selectors.session_counts(engagement),
+            "counts": counts,
             "kinds": _kinds(engagement),
             "session_form": session_form or SessionForm(kinds=_kinds(engagement), initial=defaults),
             "series_form": series_form
@@ -56,7 +58,7 @@ def _render_schedule(
                     **defaults,
                     "first_day": timezone.localdate(),
                     "at": "09:30",
-                    "count": max(engagement.sessions_contracted - _used_or_planned(engagement), 1),
+                    "count": max(remaining, 1),
                 }
             ),
             "preview": preview,
@@ -65,11 +67,6 @@ def _render_schedule(
             ),
         },
     )
-
-
-def _used_or_planned(engagement):
-    counts = selectors.session_counts(engagement)
-    return counts["used"] + counts["planned"]
 
 
 @require_GET

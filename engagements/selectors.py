@@ -316,3 +316,16 @@ def calendar_sessions_for(user):
             engagement__sponsor=user, kind__in=CoachingSession.Kind.tripartite()
         ),
     }
+
+
+def signed_conventions_for_hr(user):
+    """The signed conventions of the organizations where ``user`` is HR."""
+    organizations = HRMembership.objects.filter(user=user).values("organization")
+    return (
+        Convention.objects.filter(
+            engagement__organization__in=organizations, status=Convention.Status.SIGNED
+        )
+        .exclude(signed_document="")
+        .select_related("engagement__organization", "engagement__coachee")
+        .order_by("engagement__organization__name", "engagement__coachee__last_name", "version")
+    )

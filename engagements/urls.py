@@ -56,6 +56,7 @@ urlpatterns = [
     path("espace/coache/", views.coachee_portal, name="coachee_portal"),
     path("espace/commanditaire/", views.sponsor_portal, name="sponsor_portal"),
     path("espace/rh/", views.hr_portal, name="hr_portal"),
+    path("espace/rh/conventions-signees.zip", views.hr_export, name="hr_export"),
     path("invitations/rh/", views.hr_invite_view, name="hr_invite"),
     # Engagements
     path("accompagnements/nouveau/", views.engagement_new, name="engagement_new"),

@@ -266,7 +266,8 @@ def test_a_signature_keeps_its_evidence(sent, coachee):
     assert signature.document_sha256 == sent.document_sha256
     assert signature.ip_address == "203.0.113.9"
     assert signature.user_agent == "Mozilla/5.0 (test)"
-    assert "one-time code" in signature.auth_method and coachee.email in signature.auth_method
+    assert "code à usage unique" in signature.auth_method
+    assert coachee.email in signature.auth_method
     assert "version 1" in signature.consent_text
     assert signature.authenticated_at and signature.signed_at.tzinfo is not None
 
@@ -603,3 +604,25 @@ def test_terms_are_fixed_once_signed(sent, coach, on_commit):
         engagement_terms_update(
             engagement=convention.engagement, coach=coach, sessions_contracted=3
         )
+
+
+def test_hr_exports_the_signed_conventions_of_their_organization(
+    client, sent, on_commit, hr, other_hr
+):
+    import io
+    import zipfile
+
+    convention = sign_all(sent, on_commit)
+    client.force_login(hr)
+    response = client.get(reverse("hr_export"))
+    assert response.status_code == 200
+    archive = zipfile.ZipFile(io.BytesIO(b"".join(response.streaming_content)))
+    [name] = archive.namelist()
+    assert name.endswith("-v1.pdf")
+    assert archive.read(name) == read(convention.signed_document)
+    assert AuditEvent.objects.filter(actor=hr, action="export").count() == 1
+    client.force_login(other_hr)
+    other = zipfile.ZipFile(
+        io.BytesIO(b"".join(client.get(reverse("hr_export")).streaming_content))
+    )
+    assert other.namelist() == []

@@ -46,6 +46,7 @@ POLICY = {
     "coachee_portal": only(["coachee"]),
     "sponsor_portal": only(["sponsor"]),
     "hr_portal": only(["hr", "other_hr"]),
+    "hr_export": only(["hr", "other_hr"]),
     "hr_invite": only(["coach", "other_coach"]),
     "engagement_new": only(["coach", "other_coach"]),
     "engagement_detail": only(["coach", "coachee", "sponsor", "hr"]),

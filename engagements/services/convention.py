@@ -314,7 +314,12 @@ def _sign(*, convention, signer, code, typed_name, ip_address, user_agent):
             typed_name=typed_name.strip(),
             ip_address=ip_address,
             user_agent=user_agent[:1000],
-            auth_method=_auth_method(signer, challenge),
+            auth_method=auth_method_text(
+                language=convention.terms.get("language", "fr"),
+                email=challenge.sent_to,
+                sent_at=challenge.created_at,
+                verified_at=now,
+            ),
             authenticated_at=now,
             consent_text=consent_text(convention),
             document_sha256=convention.document_sha256,
@@ -324,13 +329,20 @@ def _sign(*, convention, signer, code, typed_name, ip_address, user_agent):
     return signature
 
 
-def _auth_method(user, challenge):
-    last_login = user.last_login.strftime("%Y-%m-%d %H:%M:%S UTC") if user.last_login else "—"
-    return (
-        f"Signed-in session (password, last sign-in {last_login}); "
-        f"one-time code e-mailed to {challenge.sent_to} at "
-        f"{challenge.created_at:%Y-%m-%d %H:%M:%S} UTC and entered at "
-        f"{challenge.verified_at:%Y-%m-%d %H:%M:%S} UTC"
+AUTH_METHOD_TEXT = {
+    "fr": "Session authentifiée par mot de passe ; code à usage unique envoyé par e-mail à "
+    "{email} le {sent} UTC et saisi le {verified} UTC",
+    "en": "Session authenticated by password; one-time code e-mailed to {email} at {sent} UTC "
+    "and entered at {verified} UTC",
+}
+
+
+def auth_method_text(*, language, email, sent_at, verified_at):
+    """How the signer was authenticated, in the convention's language, for the evidence."""
+    return AUTH_METHOD_TEXT.get(language, AUTH_METHOD_TEXT["fr"]).format(
+        email=email,
+        sent=sent_at.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S"),
+        verified=verified_at.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S"),
     )
 
 
@@ -417,4 +429,22 @@ def document_access_log(*, user: User, convention: Convention, signed: bool, ip_
         record_id=convention.pk,
         ip_address=ip_address or None,
         detail={"version": convention.version},
+    )
+
+
+def conventions_export_log(*, user: User, conventions, ip_address: str) -> None:
+    """HR exported signed conventions: one audit event per convention."""
+    AuditEvent.objects.bulk_create(
+        [
+            AuditEvent(
+                actor=user,
+                engagement_id=convention.engagement_id,
+                action=AuditEvent.Action.EXPORT,
+                record_type="convention_signed",
+                record_id=convention.pk,
+                ip_address=ip_address or None,
+                detail={"version": convention.version},
+            )
+            for convention in conventions
+        ]
     )

@@ -1,15 +1,21 @@
 """The four portals (coach, coachee, sponsor, HR) and the landing page that picks one."""
 
+import tempfile
+import zipfile
+
 from django.core.paginator import Paginator
 from django.db.models import Q
-from django.http import Http404
+from django.http import FileResponse, Http404
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.utils.text import slugify
 from django.views.decorators.http import require_GET
 
 from .. import permissions, selectors, workflow
+from ..auth import client_ip
 from ..forms import HRFilterForm
 from ..models import Engagement, Role
+from ..services import convention as convention_service
 
 PORTAL_URLS = {
     Role.COACH: "coach_portal",
@@ -180,4 +186,34 @@ def engagement_detail(request, pk):
             "closing_review": selectors.closing_review_for(engagement, roles),
             "can_view_closing_review": permissions.can_view_closing_review(roles),
         },
+    )
+
+
+@require_GET
+def hr_export(request):
+    """HR's archive: every signed and sealed convention of their organizations, in a ZIP."""
+    _require_portal(request, Role.HR)
+    conventions = list(selectors.signed_conventions_for_hr(request.user))
+    archive = tempfile.SpooledTemporaryFile(max_size=20 * 1024 * 1024)  # noqa: SIM115 - FileResponse closes it
+    with zipfile.ZipFile(archive, "w", compression=zipfile.ZIP_STORED) as zipped:
+        for convention in conventions:
+            engagement = convention.engagement
+            name = slugify(
+                f"{engagement.coachee.last_name} {engagement.coachee.first_name} "
+                f"{engagement.pk} v{convention.version}"
+            )
+            with convention.signed_document.open("rb") as document:
+                zipped.writestr(
+                    f"{slugify(engagement.organization.name)}/{name}.pdf", document.read()
+                )
+    convention_service.conventions_export_log(
+        user=request.user, conventions=conventions, ip_address=client_ip(request)
+    )
+    archive.seek(0)
+    stamp = timezone.localdate().isoformat()
+    return FileResponse(
+        archive,
+        as_attachment=True,
+        filename=f"conventions-signees-{stamp}.zip",
+        content_type="application/zip",
     )

@@ -5,7 +5,7 @@ and engagements in every state, so every screen has something real to show.
 Only for the demo database (DJANGO_DEBUG=1). Running it again changes nothing.
 """
 
-from datetime import UTC, datetime, time, timedelta
+from datetime import datetime, time, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
@@ -36,7 +36,12 @@ from engagements.models import (
     StatusChange,
     User,
 )
-from engagements.services.convention import consent_text, convention_seal, convention_send
+from engagements.services.convention import (
+    auth_method_text,
+    consent_text,
+    convention_seal,
+    convention_send,
+)
 from engagements.services.engagements import engagement_create
 
 PASSWORD = "demo12345"
@@ -305,10 +310,11 @@ class Command(BaseCommand):
             typed_name=user.get_full_name(),
             ip_address="198.51.100.23",
             user_agent="Mozilla/5.0 (X11; Linux x86_64) demo data",
-            auth_method=(
-                f"Signed-in session (password); one-time code e-mailed to {user.email} "
-                f"at {(when - timedelta(minutes=2)).astimezone(UTC):%Y-%m-%d %H:%M:%S} UTC "
-                f"and entered at {when.astimezone(UTC):%Y-%m-%d %H:%M:%S} UTC"
+            auth_method=auth_method_text(
+                language="fr",
+                email=user.email,
+                sent_at=when - timedelta(minutes=2),
+                verified_at=when,
             ),
             authenticated_at=when,
             consent_text=consent_text(convention),

@@ -274,6 +274,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "engagements.tasks.send_session_reminders",
         "schedule": 60 * 10,
     },
+    "seal-pending-conventions": {
+        "task": "engagements.tasks.seal_pending_conventions",
+        "schedule": 60 * 10,
+    },
 }
 # Reminders before each session (hours), and after how long a session whose
 # attendance is not recorded is pointed out to the coach.

@@ -1,5 +1,7 @@
 """Sign-in helpers."""
 
+import ipaddress
+
 from django.contrib.auth import get_user_model
 
 
@@ -25,9 +27,17 @@ def client_ip(request):
     from django.conf import settings
 
     proxies = settings.AXES_IPWARE_PROXY_COUNT
-    forwarded = [
-        a.strip() for a in request.headers.get("x-forwarded-for", "").split(",") if a.strip()
-    ]
-    if proxies and len(forwarded) >= proxies:
+    header = request.headers.get("x-forwarded-for", "")
+    forwarded = [address.strip() for address in header.split(",") if address.strip()]
+    if proxies and len(forwarded) >= proxies and _is_ip(forwarded[-proxies]):
         return forwarded[-proxies]
-    return request.META.get("REMOTE_ADDR", "")
+    remote = request.META.get("REMOTE_ADDR", "")
+    return remote if _is_ip(remote) else ""
+
+
+def _is_ip(value):
+    try:
+        ipaddress.ip_address(value)
+    except ValueError:
+        return False
+    return True

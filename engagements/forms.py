@@ -4,6 +4,7 @@ from datetime import timedelta
 
 from crispy_forms.helper import FormHelper
 from django import forms
+from django.contrib.auth import forms as auth_forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -153,7 +154,9 @@ class KickoffScheduleForm(_NoTagHelperMixin, forms.Form):
         label=_("Length (minutes)"), min_value=15, max_value=480, initial=120
     )
     format = forms.ChoiceField(label=_("Format"), choices=Format.choices)
-    video_url = forms.URLField(label=_("Video link"), required=False, assume_scheme="https")
+    video_url = forms.URLField(
+        label=_("Video link"), required=False, assume_scheme="https", max_length=2000
+    )
     location = forms.CharField(label=_("Place"), required=False, max_length=300)
 
     def clean(self):
@@ -281,7 +284,9 @@ class SessionForm(_PlaceMixin, _NoTagHelperMixin, forms.Form):
         label=_("Length (minutes)"), min_value=15, max_value=480, initial=120
     )
     format = forms.ChoiceField(label=_("Format"), choices=Format.choices)
-    video_url = forms.URLField(label=_("Video link"), required=False, assume_scheme="https")
+    video_url = forms.URLField(
+        label=_("Video link"), required=False, assume_scheme="https", max_length=2000
+    )
     location = forms.CharField(label=_("Place"), required=False, max_length=300)
 
     def __init__(self, *args, kinds=(), **kwargs):
@@ -303,7 +308,9 @@ class SeriesForm(_PlaceMixin, _NoTagHelperMixin, forms.Form):
         label=_("Length (minutes)"), min_value=15, max_value=480, initial=120
     )
     format = forms.ChoiceField(label=_("Format"), choices=Format.choices)
-    video_url = forms.URLField(label=_("Video link"), required=False, assume_scheme="https")
+    video_url = forms.URLField(
+        label=_("Video link"), required=False, assume_scheme="https", max_length=2000
+    )
     location = forms.CharField(label=_("Place"), required=False, max_length=300)
 
 
@@ -361,3 +368,15 @@ class EngagementTermsForm(_NoTagHelperMixin, forms.ModelForm):
             "language",
         ]
         widgets = {"start_date": DateInput(), "end_date": DateInput()}
+
+
+class PasswordResetForm(auth_forms.PasswordResetForm):
+    """
+    Also reaches people who never chose a password (their invitation expired
+    or was lost): the link lets them choose one.
+    """
+
+    def get_users(self, email):
+        from .models import User
+
+        return User.objects.filter(email__iexact=email.strip(), is_active=True)

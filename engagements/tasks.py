@@ -8,6 +8,7 @@ from datetime import timedelta
 
 from celery import shared_task
 from django.conf import settings
+from django.db.models import Count, Max
 from django.urls import reverse
 from django.utils import timezone
 
@@ -18,6 +19,16 @@ from .services.privacy import session_notes_purge
 from .tokens import invitation_path
 
 PARTIES = ("coach", "coachee", "sponsor")
+
+# E-mail and documents depend on other systems (SMTP, storage): a failed run
+# is retried with growing delays. Every task is idempotent, so a retry after
+# a partial run does not repeat what was done.
+RETRY = {
+    "autoretry_for": (Exception,),
+    "retry_backoff": 30,
+    "retry_backoff_max": 1800,
+    "max_retries": 8,
+}
 
 
 @shared_task
@@ -76,7 +87,7 @@ def _ics(session):
     return attach
 
 
-@shared_task
+@shared_task(**RETRY)
 def send_invitation(user_id, invited_by_id, occasion):
     """The one-time link with which a new person chooses their password."""
     user = User.objects.get(pk=user_id)
@@ -95,7 +106,7 @@ def send_invitation(user_id, invited_by_id, occasion):
     )
 
 
-@shared_task
+@shared_task(**RETRY)
 def send_engagement_opened(engagement_id):
     """Tell the coachee and the sponsor who already have an account about a new engagement."""
     return _notify(
@@ -107,7 +118,7 @@ def send_engagement_opened(engagement_id):
     )
 
 
-@shared_task
+@shared_task(**RETRY)
 def send_withdrawal_notices(engagement_id, closing_session_wanted=False):
     """Neutral notices to the coach and the sponsor; no reason, no content."""
     engagement = _engagement(engagement_id)
@@ -125,7 +136,7 @@ def send_withdrawal_notices(engagement_id, closing_session_wanted=False):
     )
 
 
-@shared_task
+@shared_task(**RETRY)
 def send_cancellation_notices(engagement_id):
     """The reason for a cancellation, to the three parties."""
     engagement = _engagement(engagement_id)
@@ -139,7 +150,7 @@ def send_cancellation_notices(engagement_id):
     )
 
 
-@shared_task
+@shared_task(**RETRY)
 def send_session_invitations(session_id):
     """
     A planned, moved or cancelled meeting, to everyone invited, with its
@@ -208,7 +219,7 @@ def session_reminders(*, now):
     return sent
 
 
-@shared_task
+@shared_task(**RETRY)
 def send_availability_request(engagement_id, occasion):
     """The coach asks the coachee which days and times suit them."""
     engagement = _engagement(engagement_id)
@@ -221,7 +232,7 @@ def send_availability_request(engagement_id, occasion):
     )
 
 
-@shared_task
+@shared_task(**RETRY)
 def send_convention_to_sign(convention_id):
     """The convention version is ready: each party is asked to sign it."""
     convention = Convention.objects.get(pk=convention_id)
@@ -238,7 +249,7 @@ def send_convention_to_sign(convention_id):
     )
 
 
-@shared_task
+@shared_task(**RETRY)
 def seal_convention(convention_id):
     """After the third signature: the final sealed PDF, then the engagement starts."""
     if not convention_seal(convention_id=convention_id):
@@ -252,3 +263,20 @@ def seal_convention(convention_id):
         context={"convention": convention},
     )
     return True
+
+
+@shared_task
+def seal_pending_conventions():
+    """
+    Periodic (beat): seal any convention signed by the three parties whose
+    sealing has not happened (its task failed for good, or was lost).
+    """
+    waiting = list(
+        Convention.objects.filter(status=Convention.Status.SENT, signed_document="")
+        .annotate(signed_by=Count("signatures"), last_signed=Max("signatures__signed_at"))
+        .filter(signed_by__gte=len(PARTIES), last_signed__lt=timezone.now() - timedelta(minutes=5))
+        .values_list("pk", flat=True)
+    )
+    for convention_id in waiting:
+        seal_convention.delay(convention_id)
+    return len(waiting)

@@ -3,6 +3,7 @@ from django.contrib.auth.decorators import login_not_required
 from django.urls import path, reverse_lazy
 
 from . import views
+from .forms import PasswordResetForm
 from .views import convention, sessions
 
 public = login_not_required
@@ -21,6 +22,7 @@ urlpatterns = [
         "mot-de-passe/oubli/",
         public(
             auth_views.PasswordResetView.as_view(
+                form_class=PasswordResetForm,
                 email_template_name="registration/password_reset_email.txt",
                 subject_template_name="registration/password_reset_subject.txt",
             )

@@ -16,6 +16,7 @@ move (scheduling the kickoff, the third signature, a withdrawal...) call
 from dataclasses import dataclass
 
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
@@ -123,10 +124,14 @@ def _actor_roles(engagement, actor):
 def _check_preconditions(transition, engagement):
     """Facts beyond the state table that a move depends on."""
     if transition.name == "cancel":
-        development_started = engagement.sessions.filter(
-            kind=CoachingSession.Kind.DEVELOPMENT,
-            status__in=[CoachingSession.Status.HELD, CoachingSession.Status.MISSED],
-        ).exists()
+        development_started = (
+            engagement.sessions.filter(kind=CoachingSession.Kind.DEVELOPMENT)
+            .filter(
+                Q(status__in=[CoachingSession.Status.HELD, CoachingSession.Status.MISSED])
+                | Q(status=CoachingSession.Status.PLANNED, starts_at__lte=timezone.now())
+            )
+            .exists()
+        )
         if development_started:
             raise TransitionError(
                 gettext(

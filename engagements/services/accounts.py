@@ -5,6 +5,7 @@ import uuid
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.db.models import Q
 from django.utils.translation import gettext as _
 
 from ..models import Coach, Engagement, HRMembership, Organization, User
@@ -45,6 +46,19 @@ def hr_invite(
             or not Engagement.objects.filter(coach=coach, organization=organization).exists()
         ):
             raise PermissionDenied(_("You can only invite HR of organizations you coach in."))
+    email = User.objects.normalize_email(email).strip().lower()
+    existing = User.objects.filter(email=email).first()
+    if existing is not None and (
+        hasattr(existing, "coach_profile")
+        or Engagement.objects.filter(organization=organization)
+        .filter(Q(coachee=existing) | Q(sponsor=existing))
+        .exists()
+    ):
+        # HR sees every engagement of the organization: never a coach, nor a
+        # coachee or a sponsor of one of them (they would see their peers').
+        raise ValidationError(
+            _("This person takes part in coaching engagements and cannot be given HR access.")
+        )
     with transaction.atomic():
         user = person_get_or_invite(
             email=email, first_name=first_name, last_name=last_name, invited_by=invited_by

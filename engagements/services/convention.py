@@ -12,7 +12,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.db import transaction
-from django.db.models import F
+from django.db.models import Count, F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -30,6 +30,7 @@ from ..pdf import concatenate, convention_pdf, render_pdf
 from ..signing import seal_pdf
 
 SIGNING_ROLES = (Role.COACH, Role.COACHEE, Role.SPONSOR)
+MAX_CODES_PER_HOUR = 5
 CONVENTION_RETENTION_YEARS = 5
 PERSONAL_DATA_RETENTION_YEARS = 3
 
@@ -150,6 +151,7 @@ def convention_send(*, engagement: Engagement, coach: User, now=None) -> Convent
             )
         if problems := readiness_problems(engagement):
             raise ValidationError(problems)
+        refuse_if_fully_signed(engagement)
         now = now or timezone.now()
         engagement.conventions.filter(status=Convention.Status.SENT).update(
             status=Convention.Status.VOIDED, voided_at=now
@@ -172,6 +174,26 @@ def convention_send(*, engagement: Engagement, coach: User, now=None) -> Convent
             workflow.transition(engagement, "send_convention", actor=coach)
         send_convention_to_sign.delay_on_commit(convention.pk)
     return convention
+
+
+def refuse_if_fully_signed(engagement):
+    """
+    A version signed by the three parties is binding, even while its sealed
+    PDF is being made: it can no longer be replaced by a new version.
+    """
+    signed = engagement.conventions.filter(status=Convention.Status.SENT).annotate(
+        signed_by=Count("signatures")
+    )
+    if any(c.signed_by >= len(SIGNING_ROLES) for c in signed):
+        raise ValidationError(_("The three parties have signed: the convention is binding."))
+
+
+def void_pending_version(engagement):
+    """Objectives changed while a version was out: it no longer says what was agreed."""
+    refuse_if_fully_signed(engagement)
+    engagement.conventions.filter(status=Convention.Status.SENT).update(
+        status=Convention.Status.VOIDED, voided_at=timezone.now()
+    )
 
 
 def _document_name(convention, suffix=""):
@@ -206,8 +228,13 @@ def signature_code_send(*, convention: Convention, user: User) -> SignatureChall
     hash is kept; a new code replaces the previous one.
     """
     _check_signable(convention, user)
-    code = f"{secrets.randbelow(10**6):06d}"
     now = timezone.now()
+    recent = SignatureChallenge.objects.filter(
+        convention=convention, user=user, created_at__gte=now - timedelta(hours=1)
+    ).count()
+    if recent >= MAX_CODES_PER_HOUR:
+        raise ValidationError(_("Too many codes asked for. Try again in an hour."))
+    code = f"{secrets.randbelow(10**6):06d}"
     with transaction.atomic():
         challenge = SignatureChallenge.objects.create(
             convention=convention,
@@ -312,7 +339,7 @@ def _sign(*, convention, signer, code, typed_name, ip_address, user_agent):
             role=role,
             signed_at=now,
             typed_name=typed_name.strip(),
-            ip_address=ip_address,
+            ip_address=ip_address or None,
             user_agent=user_agent[:1000],
             auth_method=auth_method_text(
                 language=convention.terms.get("language", "fr"),

@@ -130,17 +130,33 @@ def engagement_open(
 
 
 def _stop_pending_work(engagement, *, by):
-    """Cancel the planned sessions and void a convention still waiting for signatures."""
+    """
+    Cancel the sessions still to come (their parties get the calendar
+    cancellation) and void a convention still waiting for signatures. A
+    session that has already begun is left for the coach to record.
+    """
+    from ..tasks import send_session_invitations
+
     now = timezone.now()
-    for session in engagement.sessions.filter(status=CoachingSession.Status.PLANNED):
+    for session in engagement.sessions.filter(
+        status=CoachingSession.Status.PLANNED, starts_at__gt=now
+    ):
         session.status = CoachingSession.Status.CANCELLED
         session.cancelled_at = now
         session.cancelled_by = by
         session.cancelled_late = False
         session.sequence += 1
         session.save(
-            update_fields=["status", "cancelled_at", "cancelled_by", "cancelled_late", "sequence"]
+            update_fields=[
+                "status",
+                "cancelled_at",
+                "cancelled_by",
+                "cancelled_late",
+                "sequence",
+                "updated_at",
+            ]
         )
+        send_session_invitations.delay_on_commit(session.pk)
     engagement.conventions.filter(status=Convention.Status.SENT).update(
         status=Convention.Status.VOIDED, voided_at=now
     )
@@ -198,15 +214,16 @@ def engagement_terms_update(*, engagement: Engagement, coach: User, **terms) -> 
     is already out for signature, the change makes a new version, sent to be
     signed again (the earlier one is voided with its signatures).
     """
-    from .convention import convention_send
+    from .convention import convention_send, refuse_if_fully_signed
 
     if Role.COACH not in engagement.roles_of(coach):
         raise ValidationError(_("Only the coach of the engagement changes its terms."))
     editable = (Engagement.Status.DRAFT, Engagement.Status.KICKOFF, Engagement.Status.CONTRACTING)
-    if engagement.status not in editable:
-        raise ValidationError(_("The terms are fixed once the convention is signed."))
     with transaction.atomic():
         engagement = Engagement.objects.select_for_update().get(pk=engagement.pk)
+        if engagement.status not in editable:
+            raise ValidationError(_("The terms are fixed once the convention is signed."))
+        refuse_if_fully_signed(engagement)
         for field in TERM_FIELDS:
             if field in terms:
                 setattr(engagement, field, terms[field])

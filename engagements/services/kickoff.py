@@ -97,11 +97,21 @@ def kickoff_record(
 
 
 def _require_objective_editor(engagement, user):
+    """
+    Check who may change the objectives, and when; call inside the change's
+    transaction. Out for signature, a change voids the pending version: the
+    coach sends a new one once the coachee has approved the wording.
+    """
+    from .convention import void_pending_version
+
     roles = permissions.roles_in(engagement, user)
     if not permissions.can_edit_objectives(roles):
         raise PermissionDenied
-    if engagement.status not in EDITABLE_STATES:
+    locked = Engagement.objects.select_for_update().get(pk=engagement.pk)
+    if locked.status not in EDITABLE_STATES:
         raise ValidationError(_("The objectives are fixed once the convention is signed."))
+    if locked.status == Engagement.Status.CONTRACTING:
+        void_pending_version(locked)
     return roles
 
 
@@ -117,12 +127,12 @@ def objective_save(
     Add or reword an objective. The coachee owns the wording: what they
     write is approved at once; what the coach writes waits for their approval.
     """
-    roles = _require_objective_editor(engagement, author)
     title, success_indicators = title.strip(), success_indicators.strip()
     if not title or not success_indicators:
         raise ValidationError(_("An objective needs a wording and success indicators."))
-    approved_at = timezone.now() if Role.COACHEE in roles else None
     with transaction.atomic():
+        roles = _require_objective_editor(engagement, author)
+        approved_at = timezone.now() if Role.COACHEE in roles else None
         if objective is None:
             last = engagement.objectives.order_by("-position").first()
             objective = Objective(
@@ -141,18 +151,19 @@ def objective_save(
 
 def objective_approve(*, objective: Objective, coachee: User) -> Objective:
     """The coachee approves the wording of an objective."""
-    engagement = objective.engagement
-    roles = _require_objective_editor(engagement, coachee)
-    if Role.COACHEE not in roles:
-        raise PermissionDenied
-    objective.approved_by_coachee_at = timezone.now()
-    objective.save(update_fields=["approved_by_coachee_at", "updated_at"])
+    with transaction.atomic():
+        roles = _require_objective_editor(objective.engagement, coachee)
+        if Role.COACHEE not in roles:
+            raise PermissionDenied
+        objective.approved_by_coachee_at = timezone.now()
+        objective.save(update_fields=["approved_by_coachee_at", "updated_at"])
     return objective
 
 
 def objective_delete(*, objective: Objective, user: User) -> None:
-    _require_objective_editor(objective.engagement, user)
-    objective.delete()
+    with transaction.atomic():
+        _require_objective_editor(objective.engagement, user)
+        objective.delete()
 
 
 def baseline_scores_save(*, engagement: Engagement, coach: User, scores: dict) -> None:

@@ -60,3 +60,24 @@ def session_notes_purge(*, now=None, retention_days=None) -> int:
         purged += 1
         logger.info("Purged session notes of engagement %s: %s", engagement_id, counts)
     return purged
+
+
+def confidential_views_log(*, user, engagement, records, ip_address="") -> None:
+    """
+    Every view of a confidential record (a report, the closing review, a
+    convention) is logged: who, what, when (DOMAIN.md). ``records`` are the
+    model instances shown.
+    """
+    AuditEvent.objects.bulk_create(
+        [
+            AuditEvent(
+                actor=user,
+                engagement=engagement,
+                action=AuditEvent.Action.VIEW,
+                record_type=record._meta.model_name,
+                record_id=record.pk,
+                ip_address=ip_address or None,
+            )
+            for record in records
+        ]
+    )

@@ -34,6 +34,8 @@ Status = CoachingSession.Status
 KINDS_BY_STATE = {
     Engagement.Status.ACTIVE: (Kind.DEVELOPMENT, Kind.MIDPOINT, Kind.CLOSING),
     Engagement.Status.CLOSING: (Kind.CLOSING,),
+    # The closing session a coachee who withdrew may ask for.
+    Engagement.Status.WITHDRAWN: (Kind.CLOSING,),
 }
 
 
@@ -65,7 +67,8 @@ def _check_slots(engagement, slots, *, kind, exclude=None):
         if slot.starts_at <= now:
             errors.append(_("%(when)s is in the past.") % {"when": _when(slot.starts_at)})
         day = timezone.localtime(slot.starts_at).date()
-        if not engagement.start_date <= day <= engagement.end_date:
+        # The kickoff comes before the convention, so before its period.
+        if kind != Kind.KICKOFF and not engagement.start_date <= day <= engagement.end_date:
             errors.append(
                 _("%(when)s is outside the convention's period (%(start)s – %(end)s).")
                 % {
@@ -233,6 +236,8 @@ def _require_party_who_changes(session, user):
         raise PermissionDenied
     if session.status != Status.PLANNED:
         raise ValidationError(_("Only a planned session can be changed."))
+    if session.starts_at <= timezone.now():
+        raise ValidationError(_("This session has begun: record its attendance instead."))
     return roles
 
 

@@ -19,6 +19,7 @@ from ..forms import (
 from ..models import Convention, Engagement, Kickoff, Role, SignatureChallenge
 from ..services import convention as convention_service
 from ..services import kickoff as kickoff_service
+from ..services import privacy
 from .common import engagement_for_rule as _engagement_for
 from .common import error_messages as _errors
 
@@ -242,6 +243,12 @@ def convention_sign_page(request, pk, version):
 
 
 def _render_sign(request, engagement, convention, form):
+    privacy.confidential_views_log(
+        user=request.user,
+        engagement=engagement,
+        records=[convention],
+        ip_address=client_ip(request),
+    )
     my_signature = next(
         (s for s in convention.signatures.all() if s.signer_id == request.user.pk), None
     )

@@ -16,6 +16,7 @@ from ..auth import client_ip
 from ..forms import HRFilterForm
 from ..models import Engagement, Role
 from ..services import convention as convention_service
+from ..services import privacy
 
 PORTAL_URLS = {
     Role.COACH: "coach_portal",
@@ -146,6 +147,8 @@ def engagement_detail(request, pk):
         raise Http404 from None
     roles = permissions.roles_in(engagement, request.user)
     history = list(selectors.status_history(engagement))
+    reports = list(selectors.reports_for(engagement, roles))
+    closing_review = selectors.closing_review_for(engagement, roles)
     sessions = list(selectors.sessions_for(engagement, roles))
     session_view = permissions.session_view(roles)
     conventions = list(selectors.conventions_for(engagement, roles))
@@ -159,6 +162,12 @@ def engagement_detail(request, pk):
             and not any(s.signer_id == request.user.pk for s in c.signatures.all())
         ),
         None,
+    )
+    privacy.confidential_views_log(
+        user=request.user,
+        engagement=engagement,
+        records=[*reports, *([closing_review] if closing_review else [])],
+        ip_address=client_ip(request),
     )
     return render(
         request,
@@ -176,14 +185,14 @@ def engagement_detail(request, pk):
             "counts": selectors.session_counts(engagement),
             "can_view_summaries": permissions.can_view_shared_summaries(roles),
             "can_view_private_notes": permissions.can_view_private_notes(roles),
-            "reports": list(selectors.reports_for(engagement, roles)),
+            "reports": reports,
             "can_view_reports": bool(permissions.report_statuses_visible(roles)),
             "conventions": conventions,
             "can_sign": can_sign,
             "sign_version": sign_version,
             "can_manage": permissions.can_manage_engagement(roles),
             "can_edit_objectives": permissions.can_edit_objectives(roles),
-            "closing_review": selectors.closing_review_for(engagement, roles),
+            "closing_review": closing_review,
             "can_view_closing_review": permissions.can_view_closing_review(roles),
         },
     )

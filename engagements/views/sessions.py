@@ -116,7 +116,10 @@ def series(request, pk):
         return _render_schedule(request, engagement, roles, series_form=form, preview=starts)
     starts = []
     for value in request.POST.getlist("start"):
-        moment = parse_datetime(value) if value else None
+        try:
+            moment = parse_datetime(value) if value else None
+        except ValueError:  # well formed but impossible, e.g. 30 February
+            moment = None
         if moment is None:
             form.add_error(None, _("Each date of the series must be a valid date and time."))
             return _render_schedule(request, engagement, roles, series_form=form, preview=[])

@@ -9,6 +9,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from .models import Engagement, Format, Language, Organization
+from .services.engagements import TERM_FIELDS
 
 
 class DateInput(forms.DateInput):
@@ -148,11 +149,9 @@ class DateTimeInput(forms.DateTimeInput):
         super().__init__(format="%Y-%m-%dT%H:%M", **kwargs)
 
 
-class KickoffScheduleForm(_NoTagHelperMixin, forms.Form):
-    starts_at = forms.DateTimeField(label=_("Date and time"), widget=DateTimeInput())
-    duration_minutes = forms.IntegerField(
-        label=_("Length (minutes)"), min_value=15, max_value=480, initial=120
-    )
+class MeetingPlaceForm(_NoTagHelperMixin, forms.Form):
+    """Where a meeting takes place: a video link, or a place when in person."""
+
     format = forms.ChoiceField(label=_("Format"), choices=Format.choices)
     video_url = forms.URLField(
         label=_("Video link"), required=False, assume_scheme="https", max_length=2000
@@ -161,11 +160,23 @@ class KickoffScheduleForm(_NoTagHelperMixin, forms.Form):
 
     def clean(self):
         data = super().clean()
+        if data.get("format") == Format.IN_PERSON and not data.get("location", "").strip():
+            self.add_error("location", _("Give the place of an in-person meeting."))
+        return data
+
+
+class KickoffScheduleForm(MeetingPlaceForm):
+    starts_at = forms.DateTimeField(label=_("Date and time"), widget=DateTimeInput())
+    duration_minutes = forms.IntegerField(
+        label=_("Length (minutes)"), min_value=15, max_value=480, initial=120
+    )
+    field_order = ["starts_at", "duration_minutes", "format", "video_url", "location"]
+
+    def clean(self):
+        data = super().clean()
         starts_at = data.get("starts_at")
         if starts_at and starts_at <= timezone.now():
             self.add_error("starts_at", _("Choose a date in the future."))
-        if data.get("format") == Format.IN_PERSON and not data.get("location", "").strip():
-            self.add_error("location", _("Give the place of an in-person meeting."))
         return data
 
 
@@ -267,27 +278,13 @@ WEEKDAYS = [
 ]
 
 
-class _PlaceMixin:
-    """Video link or place, as the format asks."""
-
-    def clean(self):
-        data = super().clean()
-        if data.get("format") == Format.IN_PERSON and not data.get("location", "").strip():
-            self.add_error("location", _("Give the place of an in-person session."))
-        return data
-
-
-class SessionForm(_PlaceMixin, _NoTagHelperMixin, forms.Form):
+class SessionForm(MeetingPlaceForm):
     kind = forms.ChoiceField(label=_("Kind"))
     starts_at = forms.DateTimeField(label=_("Date and time"), widget=DateTimeInput())
     duration_minutes = forms.IntegerField(
         label=_("Length (minutes)"), min_value=15, max_value=480, initial=120
     )
-    format = forms.ChoiceField(label=_("Format"), choices=Format.choices)
-    video_url = forms.URLField(
-        label=_("Video link"), required=False, assume_scheme="https", max_length=2000
-    )
-    location = forms.CharField(label=_("Place"), required=False, max_length=300)
+    field_order = ["kind", "starts_at", "duration_minutes", "format", "video_url", "location"]
 
     def __init__(self, *args, kinds=(), **kwargs):
         super().__init__(*args, **kwargs)
@@ -298,7 +295,7 @@ class SessionForm(_PlaceMixin, _NoTagHelperMixin, forms.Form):
         ]
 
 
-class SeriesForm(_PlaceMixin, _NoTagHelperMixin, forms.Form):
+class SeriesForm(MeetingPlaceForm):
     first_day = forms.DateField(label=_("From"), widget=DateInput())
     weekday = forms.TypedChoiceField(label=_("Day"), choices=WEEKDAYS, coerce=int)
     at = forms.TimeField(label=_("Time"), widget=forms.TimeInput(attrs={"type": "time"}))
@@ -307,11 +304,6 @@ class SeriesForm(_PlaceMixin, _NoTagHelperMixin, forms.Form):
     duration_minutes = forms.IntegerField(
         label=_("Length (minutes)"), min_value=15, max_value=480, initial=120
     )
-    format = forms.ChoiceField(label=_("Format"), choices=Format.choices)
-    video_url = forms.URLField(
-        label=_("Video link"), required=False, assume_scheme="https", max_length=2000
-    )
-    location = forms.CharField(label=_("Place"), required=False, max_length=300)
 
 
 class RescheduleForm(_NoTagHelperMixin, forms.Form):
@@ -356,17 +348,7 @@ class EngagementTermsForm(_NoTagHelperMixin, forms.ModelForm):
 
     class Meta:
         model = Engagement
-        fields = [
-            "title",
-            "start_date",
-            "end_date",
-            "sessions_contracted",
-            "session_minutes",
-            "format",
-            "fee_amount",
-            "cancellation_notice_hours",
-            "language",
-        ]
+        fields = list(TERM_FIELDS)
         widgets = {"start_date": DateInput(), "end_date": DateInput()}
 
 

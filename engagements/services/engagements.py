@@ -135,28 +135,13 @@ def _stop_pending_work(engagement, *, by):
     cancellation) and void a convention still waiting for signatures. A
     session that has already begun is left for the coach to record.
     """
-    from ..tasks import send_session_invitations
+    from .sessions import cancel_and_notify
 
     now = timezone.now()
     for session in engagement.sessions.filter(
         status=CoachingSession.Status.PLANNED, starts_at__gt=now
     ):
-        session.status = CoachingSession.Status.CANCELLED
-        session.cancelled_at = now
-        session.cancelled_by = by
-        session.cancelled_late = False
-        session.sequence += 1
-        session.save(
-            update_fields=[
-                "status",
-                "cancelled_at",
-                "cancelled_by",
-                "cancelled_late",
-                "sequence",
-                "updated_at",
-            ]
-        )
-        send_session_invitations.delay_on_commit(session.pk)
+        cancel_and_notify(session, by=by, late=False, now=now)
     engagement.conventions.filter(status=Convention.Status.SENT).update(
         status=Convention.Status.VOIDED, voided_at=now
     )

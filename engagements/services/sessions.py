@@ -269,7 +269,6 @@ def session_cancel(*, session: CoachingSession, user: User) -> CoachingSession:
     Cancel a planned session (coach or coachee). Cancelled within the
     convention's notice period, it counts as used.
     """
-    from ..tasks import send_session_invitations
 
     _require_party_who_changes(session, user)
     now = timezone.now()
@@ -280,23 +279,33 @@ def session_cancel(*, session: CoachingSession, user: User) -> CoachingSession:
             .get(pk=session.pk)
         )
         notice = timedelta(hours=session.engagement.cancellation_notice_hours)
-        session.status = Status.CANCELLED
-        session.cancelled_at = now
-        session.cancelled_by = user
-        session.cancelled_late = session.starts_at - now < notice
-        session.sequence += 1
-        session.save(
-            update_fields=[
-                "status",
-                "cancelled_at",
-                "cancelled_by",
-                "cancelled_late",
-                "sequence",
-                "updated_at",
-            ]
-        )
-        send_session_invitations.delay_on_commit(session.pk)
+        cancel_and_notify(session, by=user, late=session.starts_at - now < notice, now=now)
     return session
+
+
+def cancel_and_notify(session, *, by, late, now):
+    """
+    Mark ``session`` cancelled (inside the caller's transaction) and queue the
+    calendar cancellation for everyone invited.
+    """
+    from ..tasks import send_session_invitations
+
+    session.status = Status.CANCELLED
+    session.cancelled_at = now
+    session.cancelled_by = by
+    session.cancelled_late = late
+    session.sequence += 1
+    session.save(
+        update_fields=[
+            "status",
+            "cancelled_at",
+            "cancelled_by",
+            "cancelled_late",
+            "sequence",
+            "updated_at",
+        ]
+    )
+    send_session_invitations.delay_on_commit(session.pk)
 
 
 def session_attendance_record(*, session: CoachingSession, coach: User, status: str):

@@ -140,6 +140,22 @@ def test_a_kickoff_in_the_past_is_refused_and_nothing_changes(engagement, coach)
     assert not engagement.sessions.exists()
 
 
+def test_the_kickoff_cannot_double_book_the_coach(engagement, coach):
+    busy = move_to(factories.EngagementFactory(coach=engagement.coach), Engagement.Status.ACTIVE)
+    starts_at = timezone.now() + timedelta(days=5)
+    factories.CoachingSessionFactory(engagement=busy, starts_at=starts_at)
+    with pytest.raises(ValidationError):
+        kickoff_service.kickoff_schedule(
+            engagement=engagement,
+            coach=coach,
+            starts_at=starts_at + timedelta(minutes=30),
+            duration_minutes=120,
+            format="video",
+        )
+    engagement.refresh_from_db()
+    assert engagement.status == Engagement.Status.DRAFT
+
+
 def test_kickoff_page_refuses_bad_input(client, engagement, coach):
     client.force_login(coach)
     response = client.post(

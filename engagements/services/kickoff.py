@@ -7,11 +7,10 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from .. import permissions, workflow
+from .. import permissions
 from ..models import (
     CoachingSession,
     Engagement,
-    Format,
     Kickoff,
     Objective,
     ObjectiveScore,
@@ -40,27 +39,21 @@ def kickoff_schedule(
 ) -> CoachingSession:
     """
     The coach plans the tripartite kickoff meeting: the first session, with
-    the three parties invited. The engagement moves from draft to kickoff.
+    the three parties invited, checked like any other session (in the
+    future, the coach free). The engagement moves from draft to kickoff.
     """
-    from ..tasks import send_session_invitations
+    from .sessions import session_schedule
 
-    if starts_at <= timezone.now():
-        raise ValidationError(_("The kickoff must be in the future."))
-    if format == Format.IN_PERSON and not location.strip():
-        raise ValidationError(_("Give the place of an in-person meeting."))
-    with transaction.atomic():
-        engagement = workflow.transition(engagement, "schedule_kickoff", actor=coach)
-        session = CoachingSession.objects.create(
-            engagement=engagement,
-            kind=CoachingSession.Kind.KICKOFF,
-            starts_at=starts_at,
-            duration_minutes=duration_minutes,
-            format=format,
-            location=location.strip(),
-            video_url=video_url.strip(),
-        )
-        send_session_invitations.delay_on_commit(session.pk)
-    return session
+    return session_schedule(
+        engagement=engagement,
+        coach=coach,
+        kind=CoachingSession.Kind.KICKOFF,
+        starts_at=starts_at,
+        duration_minutes=duration_minutes,
+        format=format,
+        location=location,
+        video_url=video_url,
+    )
 
 
 def kickoff_record(

@@ -32,6 +32,7 @@ Status = CoachingSession.Status
 
 # Which sessions may be planned in which state of the engagement.
 KINDS_BY_STATE = {
+    Engagement.Status.DRAFT: (Kind.KICKOFF,),
     Engagement.Status.ACTIVE: (Kind.DEVELOPMENT, Kind.MIDPOINT, Kind.CLOSING),
     Engagement.Status.CLOSING: (Kind.CLOSING,),
     # The closing session a coachee who withdrew may ask for.
@@ -144,8 +145,8 @@ def session_schedule(
     video_url: str = "",
 ) -> CoachingSession:
     """
-    The coach plans one session. Scheduling the tripartite closing meeting
-    moves the engagement to its closing review.
+    The coach plans one session. Scheduling the kickoff starts the kickoff
+    step; scheduling the tripartite closing meeting, the closing review.
     """
     from ..tasks import send_session_invitations
 
@@ -156,11 +157,13 @@ def session_schedule(
             % {"kind": Kind(kind).label, "status": engagement.get_status_display()}
         )
     if format == Format.IN_PERSON and not location.strip():
-        raise ValidationError(_("Give the place of an in-person session."))
+        raise ValidationError(_("Give the place of an in-person meeting."))
     with transaction.atomic():
         engagement = Engagement.objects.select_for_update().get(pk=engagement.pk)
         _check_slots(engagement, [Slot(starts_at, duration_minutes)], kind=kind)
-        if kind == Kind.CLOSING and engagement.status == Engagement.Status.ACTIVE:
+        if kind == Kind.KICKOFF:
+            workflow.transition(engagement, "schedule_kickoff", actor=coach)
+        elif kind == Kind.CLOSING and engagement.status == Engagement.Status.ACTIVE:
             workflow.transition(engagement, "schedule_closing", actor=coach)
         session = CoachingSession.objects.create(
             engagement=engagement,
@@ -207,7 +210,7 @@ def series_create(
     if Kind.DEVELOPMENT not in KINDS_BY_STATE.get(engagement.status, ()):
         raise ValidationError(_("Development sessions are planned once the convention is signed."))
     if format == Format.IN_PERSON and not location.strip():
-        raise ValidationError(_("Give the place of an in-person session."))
+        raise ValidationError(_("Give the place of an in-person meeting."))
     with transaction.atomic():
         engagement = Engagement.objects.select_for_update().get(pk=engagement.pk)
         _check_slots(

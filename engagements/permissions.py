@@ -103,10 +103,6 @@ def can_sign_convention(roles):
     return _any(roles, {COACH, COACHEE, SPONSOR})
 
 
-def can_export_conventions(roles):
-    return HR in roles
-
-
 def session_view(roles):
     if _any(roles, {COACH, COACHEE}):
         return SessionView.FULL
@@ -126,6 +122,11 @@ def can_change_own_sessions(roles):
     return _any(roles, {COACH, COACHEE})
 
 
+def can_give_availability(roles):
+    """The coachee tells which days and times suit them."""
+    return COACHEE in roles
+
+
 def can_view_private_notes(roles):
     return COACH in roles
 
@@ -141,14 +142,6 @@ def report_statuses_visible(roles):
     if SPONSOR in roles:
         return [SponsorReport.Status.RELEASED]
     return []
-
-
-def can_write_reports(roles):
-    return COACH in roles
-
-
-def can_approve_reports(roles):
-    return COACHEE in roles
 
 
 def can_view_closing_review(roles):
@@ -168,10 +161,6 @@ def can_cancel(roles):
 
 def can_withdraw(roles):
     return COACHEE in roles
-
-
-def can_view_history(roles):
-    return can_view_engagement(roles)
 
 
 def portals_of(user):

@@ -25,6 +25,7 @@ from django.utils import timezone
 from . import permissions
 from .models import (
     ClosingReview,
+    Coach,
     CoachingSession,
     Convention,
     Engagement,
@@ -50,6 +51,11 @@ def _base(queryset):
             queryset=HRMembership.objects.only("id", "user_id", "organization_id"),
         )
     )
+
+
+def active_coach(user):
+    """The user's coach profile if they coach for the practice now; None otherwise."""
+    return Coach.objects.filter(user=user, is_active=True).first()
 
 
 def engagements_for(user):

@@ -299,8 +299,6 @@ def next_step(engagement, role, today):
     What ``role`` has to do or expect next, from the state and the counts the
     portal selectors annotate (``sessions_used``, ``signature_count``...).
     """
-    from .models import Role
-
     status = engagement.status
     signatures = getattr(engagement, "signature_count", 0)
     i_must_sign = getattr(engagement, "convention_out", 0) and not getattr(

@@ -22,7 +22,6 @@ from ..models import (
     Engagement,
     Format,
     PrivateNote,
-    Role,
     SharedSummary,
     User,
 )
@@ -365,7 +364,7 @@ def availability_request(*, engagement: Engagement, coach: User) -> None:
 
 
 def availability_save(*, engagement: Engagement, coachee: User, availability: str) -> None:
-    if Role.COACHEE not in permissions.roles_in(engagement, coachee):
+    if not permissions.can_give_availability(permissions.roles_in(engagement, coachee)):
         raise PermissionDenied
     Engagement.objects.filter(pk=engagement.pk).update(coachee_availability=availability.strip())
 

@@ -13,8 +13,9 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 from django.views.i18n import set_language
 
+from .. import selectors
 from ..forms import HRInviteForm
-from ..models import Coach, Organization
+from ..models import Organization
 from ..services.accounts import hr_invite, user_set_language
 from ..tokens import invitation_token_generator
 
@@ -52,7 +53,7 @@ def hr_invite_view(request):
     if request.user.is_superuser:
         organizations = Organization.objects.order_by("name")
     else:
-        coach = Coach.objects.filter(user=request.user, is_active=True).first()
+        coach = selectors.active_coach(request.user)
         if coach is None:
             raise Http404
         organizations = (

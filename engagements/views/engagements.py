@@ -9,9 +9,8 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
-from .. import permissions, workflow
+from .. import permissions, selectors, workflow
 from ..forms import CancelForm, EngagementOpenForm, EngagementTermsForm, WithdrawForm
-from ..models import Coach
 from ..services.engagements import (
     Person,
     engagement_cancel,
@@ -33,7 +32,7 @@ def _person(data, prefix):
 
 @require_http_methods(["GET", "POST"])
 def engagement_new(request):
-    coach = Coach.objects.filter(user=request.user, is_active=True).first()
+    coach = selectors.active_coach(request.user)
     if coach is None:
         raise Http404
     form = EngagementOpenForm(request.POST if request.method == "POST" else None)

@@ -283,7 +283,7 @@ def availability_request(request, pk):
 
 @require_POST
 def availability_save(request, pk):
-    engagement, _roles = _engagement_for(request, pk, rule=permissions.can_approve_objectives)
+    engagement, _roles = _engagement_for(request, pk, rule=permissions.can_give_availability)
     form = AvailabilityForm(request.POST)
     if form.is_valid():
         service.availability_save(

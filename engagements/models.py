@@ -11,6 +11,7 @@ from datetime import timedelta
 from decimal import Decimal
 
 from django.contrib.auth.models import AbstractUser, BaseUserManager
+from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import F, Q
@@ -336,6 +337,12 @@ class Engagement(models.Model):
 
     def get_absolute_url(self):
         return reverse("engagement_detail", args=[self.pk])
+
+    def clean(self):
+        # The coachee and the sponsor differ: a database constraint says so.
+        coach_user = self.coach.user_id if self.coach_id else None
+        if coach_user and coach_user in (self.coachee_id, self.sponsor_id):
+            raise ValidationError(_("The coach cannot also be the coachee or the sponsor."))
 
     @property
     def is_terminal(self):
@@ -819,10 +826,21 @@ class CoachingSession(models.Model):
                 condition=~Q(status="cancelled") | Q(cancelled_at__isnull=False),
                 name="session_cancelled_has_date",
             ),
+            models.CheckConstraint(
+                condition=~Q(format=Format.IN_PERSON, location=""),
+                name="session_in_person_has_place",
+                violation_error_message=_("Give the place of an in-person meeting."),
+            ),
         ]
 
     def __str__(self):
         return f"{self.get_kind_display()} — {self.starts_at:%Y-%m-%d %H:%M}"
+
+    def clean(self):
+        self.location = self.location.strip()
+        self.video_url = self.video_url.strip()
+        if self.format == Format.IN_PERSON and not self.location:
+            raise ValidationError({"location": _("Give the place of an in-person meeting.")})
 
     @property
     def ends_at(self):

@@ -14,8 +14,6 @@ from django.utils import timezone
 
 from . import calendar, emails
 from .models import CoachingSession, Convention, Engagement, User
-from .services.convention import convention_seal
-from .services.privacy import session_notes_purge
 from .tokens import invitation_path
 
 PARTIES = ("coach", "coachee", "sponsor")
@@ -34,6 +32,8 @@ RETRY = {
 @shared_task
 def purge_expired_session_notes():
     """Periodic (beat): purge session notes past their retention period."""
+    from .services.privacy import session_notes_purge
+
     return session_notes_purge()
 
 
@@ -252,6 +252,8 @@ def send_convention_to_sign(convention_id):
 @shared_task(**RETRY)
 def seal_convention(convention_id):
     """After the third signature: the final sealed PDF, then the engagement starts."""
+    from .services.convention import convention_seal
+
     if not convention_seal(convention_id=convention_id):
         return False
     convention = Convention.objects.get(pk=convention_id)

@@ -4,7 +4,7 @@ from django.urls import path, reverse_lazy
 
 from . import views
 from .forms import PasswordResetForm
-from .views import convention, sessions
+from .views import convention, kickoff, sessions
 
 public = login_not_required
 
@@ -81,38 +81,38 @@ urlpatterns = [
     # Kickoff
     path(
         "accompagnements/<int:pk>/cadrage/planifier/",
-        convention.kickoff_schedule,
+        kickoff.kickoff_schedule,
         name="kickoff_schedule",
     ),
-    path("accompagnements/<int:pk>/cadrage/", convention.kickoff, name="kickoff"),
+    path("accompagnements/<int:pk>/cadrage/", kickoff.kickoff, name="kickoff"),
     path(
         "accompagnements/<int:pk>/cadrage/compte-rendu/",
-        convention.kickoff_outcome,
+        kickoff.kickoff_outcome,
         name="kickoff_outcome",
     ),
     path(
         "accompagnements/<int:pk>/cadrage/objectifs/",
-        convention.objective_add,
+        kickoff.objective_add,
         name="objective_add",
     ),
     path(
         "accompagnements/<int:pk>/cadrage/objectifs/<int:objective_id>/",
-        convention.objective_edit,
+        kickoff.objective_edit,
         name="objective_edit",
     ),
     path(
         "accompagnements/<int:pk>/cadrage/objectifs/<int:objective_id>/approbation/",
-        convention.objective_approve,
+        kickoff.objective_approve,
         name="objective_approve",
     ),
     path(
         "accompagnements/<int:pk>/cadrage/objectifs/<int:objective_id>/suppression/",
-        convention.objective_delete,
+        kickoff.objective_delete,
         name="objective_delete",
     ),
     path(
         "accompagnements/<int:pk>/cadrage/scores/",
-        convention.baseline_scores,
+        kickoff.baseline_scores,
         name="baseline_scores",
     ),
     # Convention

@@ -13,29 +13,28 @@ move (scheduling the kickoff, the third signature, a withdrawal...) call
                                                development session, with a reason)
 """
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.db import transaction
 from django.db.models import Q
-from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from . import clock
+from .errors import ApplicationError
 from .models import CoachingSession, Engagement, Role, StatusChange
 
 Status = Engagement.Status
+Kind = CoachingSession.Kind
 
 #: The platform itself, acting after an event (e.g. the last signature landed
 #: or the final synthesis PDF was generated). Passed as ``actor=None``.
 PLATFORM = "platform"
 
 
-class TransitionError(Exception):
-    """A forbidden move: wrong state, wrong actor, or a failed precondition."""
-
-    def __init__(self, message):
-        super().__init__(message)
-        self.message = message
+class TransitionError(ApplicationError):
+    """A forbidden move or action: wrong state, wrong actor, or a failed precondition."""
 
 
 @dataclass(frozen=True)
@@ -128,7 +127,7 @@ def _check_preconditions(transition, engagement):
             engagement.sessions.filter(kind=CoachingSession.Kind.DEVELOPMENT)
             .filter(
                 Q(status__in=[CoachingSession.Status.HELD, CoachingSession.Status.MISSED])
-                | Q(status=CoachingSession.Status.PLANNED, starts_at__lte=timezone.now())
+                | Q(status=CoachingSession.Status.PLANNED, starts_at__lte=clock.now())
             )
             .exists()
         )
@@ -161,6 +160,15 @@ def check(engagement, name, actor):
         )
     _check_preconditions(transition, engagement)
     return transition
+
+
+def allows_transition(engagement, name, *, actor):
+    """Whether ``actor`` may apply transition ``name`` now (``None`` for the platform)."""
+    try:
+        check(engagement, name, actor)
+    except TransitionError:
+        return False
+    return True
 
 
 def allowed_transitions(engagement, actor):
@@ -197,7 +205,7 @@ def transition(engagement, name, *, actor, reason=""):
             # Withdrawal never asks for, nor keeps, a reason (DOMAIN.md).
             raise TransitionError(gettext("No reason is asked for this action."))
 
-        now = timezone.now()
+        now = clock.now()
         previous = locked.status
         roles = _actor_roles(locked, actor) & move.actors
         locked.status = move.target
@@ -218,6 +226,126 @@ def transition(engagement, name, *, actor, reason=""):
     engagement.status_changed_at = locked.status_changed_at
     engagement.ended_at = locked.ended_at
     return locked
+
+
+# -- what may happen in which state --------------------------------------------
+#
+# Every "may this happen now?" question of the product is answered here, and
+# nowhere else lists states: services call ``require()`` before acting, views
+# and templates ask ``permitted()`` which buttons to show.
+
+
+def _kickoff_meeting_started(engagement):
+    started = engagement.sessions.filter(
+        kind=Kind.KICKOFF,
+        status__in=[CoachingSession.Status.PLANNED, CoachingSession.Status.HELD],
+        starts_at__lte=clock.now(),
+    ).exists()
+    if not started:
+        return gettext("The kickoff outcome is recorded once the kickoff meeting has started.")
+    return None
+
+
+@dataclass(frozen=True)
+class Rule:
+    states: tuple
+    refusal: str
+    # A fact beyond the state that the action depends on: returns the refusal, or None.
+    precondition: Callable | None = None
+
+
+_BEFORE_SIGNATURE = (Status.DRAFT, Status.KICKOFF, Status.CONTRACTING)
+
+RULES = {
+    # Until the three signatures, the terms and objectives can change; out for
+    # signature, a change voids the version sent and calls for a new one.
+    "edit_terms": Rule(_BEFORE_SIGNATURE, _("The terms are fixed once the convention is signed.")),
+    "edit_objectives": Rule(
+        _BEFORE_SIGNATURE, _("The objectives are fixed once the convention is signed.")
+    ),
+    "record_kickoff": Rule(
+        (Status.KICKOFF,),
+        _("The kickoff outcome is recorded while the kickoff is under way."),
+        precondition=_kickoff_meeting_started,
+    ),
+    "send_convention": Rule(
+        (Status.KICKOFF, Status.CONTRACTING),
+        _("The convention is sent after the kickoff, before the engagement starts."),
+    ),
+    "sign_convention": Rule(
+        (Status.CONTRACTING,), _("This version of the convention can no longer be signed.")
+    ),
+    # A version out for signature is voided when the terms change, or when the
+    # engagement ends before the third signature; a signed one never is.
+    "void_convention": Rule(
+        (Status.CONTRACTING, Status.WITHDRAWN, Status.CANCELLED),
+        _("A signed convention stays on file: it cannot be voided."),
+    ),
+    # Sessions used and remaining are worth showing once the convention is out.
+    "show_progress": Rule(
+        tuple(s for s in Status.values if s not in (Status.DRAFT, Status.KICKOFF)),
+        _("No session is counted before the convention."),
+    ),
+}
+
+# Which meetings may be booked in which state. Booking the kickoff starts the
+# kickoff step; booking the tripartite closing meeting, the closing review.
+BOOKABLE_KINDS = {
+    Status.DRAFT: (Kind.KICKOFF,),
+    Status.ACTIVE: (Kind.DEVELOPMENT, Kind.MIDPOINT, Kind.CLOSING),
+    Status.CLOSING: (Kind.CLOSING,),
+    # The closing session a coachee who withdrew may ask for.
+    Status.WITHDRAWN: (Kind.CLOSING,),
+}
+_BOOKING_MOVES = {
+    (Status.DRAFT, Kind.KICKOFF): "schedule_kickoff",
+    (Status.ACTIVE, Kind.CLOSING): "schedule_closing",
+}
+
+
+def require(engagement, action):
+    """Raise ``TransitionError`` unless ``action`` (a key of ``RULES``) may happen now."""
+    rule = RULES[action]
+    if engagement.status not in rule.states:
+        raise TransitionError(rule.refusal)
+    if rule.precondition and (problem := rule.precondition(engagement)):
+        raise TransitionError(problem)
+
+
+def allows(engagement, action):
+    try:
+        require(engagement, action)
+    except TransitionError:
+        return False
+    return True
+
+
+def permitted(engagement):
+    """The actions of ``RULES`` allowed now, for the templates to show the right buttons."""
+    return frozenset(action for action in RULES if allows(engagement, action))
+
+
+def bookable_kinds(engagement):
+    return BOOKABLE_KINDS.get(engagement.status, ())
+
+
+def require_bookable(engagement, kind):
+    """Refuse a meeting of ``kind`` the engagement's state does not allow."""
+    if kind not in bookable_kinds(engagement):
+        raise TransitionError(
+            gettext("A %(kind)s cannot be planned while the engagement is %(status)s.")
+            % {"kind": Kind(kind).label, "status": engagement.get_status_display()}
+        )
+
+
+def move_for_booking(engagement, kind):
+    """The transition that booking a meeting of ``kind`` makes now, or None."""
+    return _BOOKING_MOVES.get((engagement.status, kind))
+
+
+def display_order(status):
+    """Open engagements in workflow order, then the ended ones."""
+    return Status.values.index(status)
 
 
 # The five steps of DOMAIN.md, each with the states during which it is the

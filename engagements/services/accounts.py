@@ -3,11 +3,12 @@
 import uuid
 
 from django.conf import settings
-from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Q
 from django.utils.translation import gettext as _
 
+from .. import tasks
+from ..errors import ApplicationError, NotAllowed
 from ..models import Coach, Engagement, HRMembership, Organization, User
 
 
@@ -17,8 +18,6 @@ def person_get_or_invite(*, email: str, first_name: str, last_name: str, invited
     password: it receives an invitation with a one-time link to choose one.
     An existing account is left as it is (names are not overwritten).
     """
-    from ..tasks import send_invitation
-
     email = User.objects.normalize_email(email).strip().lower()
     user = User.objects.filter(email=email).first()
     if user is not None:
@@ -28,7 +27,7 @@ def person_get_or_invite(*, email: str, first_name: str, last_name: str, invited
     user.language = invited_by.language
     user.save()
     occasion = uuid.uuid4().hex
-    send_invitation.delay_on_commit(user.pk, invited_by.pk, occasion)
+    tasks.send_invitation.delay_on_commit(user.pk, invited_by.pk, occasion)
     return user
 
 
@@ -45,7 +44,7 @@ def hr_invite(
             coach is None
             or not Engagement.objects.filter(coach=coach, organization=organization).exists()
         ):
-            raise PermissionDenied(_("You can only invite HR of organizations you coach in."))
+            raise NotAllowed(_("You can only invite HR of organizations you coach in."))
     email = User.objects.normalize_email(email).strip().lower()
     existing = User.objects.filter(email=email).first()
     if existing is not None and (
@@ -56,7 +55,7 @@ def hr_invite(
     ):
         # HR sees every engagement of the organization: never a coach, nor a
         # coachee or a sponsor of one of them (they would see their peers').
-        raise ValidationError(
+        raise ApplicationError(
             _("This person takes part in coaching engagements and cannot be given HR access.")
         )
     with transaction.atomic():
@@ -67,14 +66,14 @@ def hr_invite(
             user=user, organization=organization
         )
         if not created:
-            raise ValidationError(_("This person already has HR access to this organization."))
+            raise ApplicationError(_("This person already has HR access to this organization."))
     return membership
 
 
 def user_set_language(*, user: User, language: str) -> None:
     """Remember the interface language a person chose (also used for their e-mails)."""
     if language not in dict(settings.LANGUAGES):
-        raise ValidationError(_("This language is not available."))
+        raise ApplicationError(_("This language is not available."))
     if user.language != language:
         user.language = language
         user.save(update_fields=["language"])

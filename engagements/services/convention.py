@@ -16,7 +16,8 @@ from django.db.models import Count, F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from .. import emails, permissions, workflow
+from .. import clock, emails, permissions, tasks, workflow
+from ..errors import ApplicationError, NotAllowed
 from ..models import (
     AuditEvent,
     Convention,
@@ -54,7 +55,7 @@ def convention_terms(engagement: Engagement, version: int, issued_on=None) -> di
     return {
         "version": version,
         "language": engagement.language,
-        "issued_on": (issued_on or timezone.localdate()).isoformat(),
+        "issued_on": (issued_on or clock.today()).isoformat(),
         "title": engagement.title,
         "organization": {
             "name": engagement.organization.name,
@@ -132,30 +133,22 @@ def readiness_problems(engagement: Engagement) -> list[str]:
     return problems
 
 
-def convention_send(*, engagement: Engagement, coach: User, now=None) -> Convention:
+def convention_send(*, engagement: Engagement, coach: User) -> Convention:
     """
     Freeze the terms as a new convention version, render its PDF, record its
     SHA-256 and send it to the three parties for signature. A version still
     out for signature is voided with its signatures: a changed convention is
     signed again. The engagement moves from kickoff to contracting.
     """
-    from ..tasks import send_convention_to_sign
-
     with transaction.atomic():
         engagement = Engagement.objects.select_for_update().get(pk=engagement.pk)
         if Role.COACH not in engagement.roles_of(coach):
-            raise ValidationError(_("Only the coach of the engagement sends the convention."))
-        if engagement.status not in (Engagement.Status.KICKOFF, Engagement.Status.CONTRACTING):
-            raise ValidationError(
-                _("The convention is sent after the kickoff, before the engagement starts.")
-            )
+            raise NotAllowed(_("Only the coach of the engagement sends the convention."))
+        workflow.require(engagement, "send_convention")
         if problems := readiness_problems(engagement):
-            raise ValidationError(problems)
-        refuse_if_fully_signed(engagement)
-        now = now or timezone.now()
-        engagement.conventions.filter(status=Convention.Status.SENT).update(
-            status=Convention.Status.VOIDED, voided_at=now
-        )
+            raise ApplicationError(problems)
+        convention_void(engagement=engagement)
+        now = clock.now()
         last = engagement.conventions.order_by("-version").first()
         version = (last.version + 1) if last else 1
         terms = convention_terms(engagement, version, issued_on=timezone.localdate(now))
@@ -170,30 +163,37 @@ def convention_send(*, engagement: Engagement, coach: User, now=None) -> Convent
         )
         convention.document.save(_document_name(convention), ContentFile(document), save=False)
         convention.save()
-        if engagement.status == Engagement.Status.KICKOFF:
+        if workflow.allows_transition(engagement, "send_convention", actor=coach):
             workflow.transition(engagement, "send_convention", actor=coach)
-        send_convention_to_sign.delay_on_commit(convention.pk)
+        tasks.send_convention_to_sign.delay_on_commit(convention.pk)
     return convention
 
 
-def refuse_if_fully_signed(engagement):
+def convention_is_binding(engagement) -> bool:
     """
     A version signed by the three parties is binding, even while its sealed
-    PDF is being made: it can no longer be replaced by a new version.
+    PDF is being made: it can no longer be replaced nor voided.
     """
     signed = engagement.conventions.filter(status=Convention.Status.SENT).annotate(
         signed_by=Count("signatures")
     )
-    if any(c.signed_by >= len(SIGNING_ROLES) for c in signed):
-        raise ValidationError(_("The three parties have signed: the convention is binding."))
+    return any(c.signed_by >= len(SIGNING_ROLES) for c in signed)
 
 
-def void_pending_version(engagement):
-    """Objectives changed while a version was out: it no longer says what was agreed."""
-    refuse_if_fully_signed(engagement)
-    engagement.conventions.filter(status=Convention.Status.SENT).update(
-        status=Convention.Status.VOIDED, voided_at=timezone.now()
-    )
+def convention_void(*, engagement: Engagement) -> int:
+    """
+    Void the version out for signature, if there is one, with its signatures:
+    it no longer says what was agreed (the terms or objectives changed), or
+    the engagement ended before the third signature. Call inside the caller's
+    transaction, the engagement locked. Returns how many versions were voided.
+    """
+    pending = engagement.conventions.filter(status=Convention.Status.SENT)
+    if not pending.exists():
+        return 0
+    workflow.require(engagement, "void_convention")
+    if convention_is_binding(engagement):
+        raise ApplicationError(_("The three parties have signed: the convention is binding."))
+    return pending.update(status=Convention.Status.VOIDED, voided_at=clock.now())
 
 
 def _document_name(convention, suffix=""):
@@ -209,16 +209,17 @@ def _code_hash(challenge_id, code):
 def _signing_role(convention, user):
     roles = permissions.roles_in(convention.engagement, user) & set(SIGNING_ROLES)
     if not roles:
-        raise ValidationError(_("Only the three parties sign the convention."))
+        raise NotAllowed(_("Only the three parties sign the convention."))
     return sorted(roles)[0]
 
 
 def _check_signable(convention, user):
     if convention.status != Convention.Status.SENT:
-        raise ValidationError(_("This version of the convention can no longer be signed."))
+        raise ApplicationError(_("This version of the convention can no longer be signed."))
+    workflow.require(convention.engagement, "sign_convention")
     role = _signing_role(convention, user)
     if convention.signatures.filter(signer=user).exists():
-        raise ValidationError(_("You have already signed this version."))
+        raise ApplicationError(_("You have already signed this version."))
     return role
 
 
@@ -228,12 +229,12 @@ def signature_code_send(*, convention: Convention, user: User) -> SignatureChall
     hash is kept; a new code replaces the previous one.
     """
     _check_signable(convention, user)
-    now = timezone.now()
+    now = clock.now()
     recent = SignatureChallenge.objects.filter(
         convention=convention, user=user, created_at__gte=now - timedelta(hours=1)
     ).count()
     if recent >= MAX_CODES_PER_HOUR:
-        raise ValidationError(_("Too many codes asked for. Try again in an hour."))
+        raise ApplicationError(_("Too many codes asked for. Try again in an hour."))
     code = f"{secrets.randbelow(10**6):06d}"
     with transaction.atomic():
         challenge = SignatureChallenge.objects.create(
@@ -286,9 +287,9 @@ def convention_sign(
     but the failed attempt.
     """
     if not consent:
-        raise ValidationError(_("Tick the box to give your consent."))
+        raise ApplicationError(_("Tick the box to give your consent."))
     if not typed_name.strip():
-        raise ValidationError(_("Type your name to sign."))
+        raise ApplicationError(_("Type your name to sign."))
     try:
         return _sign(
             convention=convention,
@@ -303,14 +304,12 @@ def convention_sign(
         left = SignatureChallenge.MAX_ATTEMPTS - (
             SignatureChallenge.objects.get(pk=wrong.challenge_id).attempts
         )
-        raise ValidationError(
+        raise ApplicationError(
             _("This code is not right. Attempts left: %(left)s.") % {"left": max(left, 0)}
         ) from None
 
 
 def _sign(*, convention, signer, code, typed_name, ip_address, user_agent):
-    from ..tasks import seal_convention
-
     with transaction.atomic():
         convention = (
             Convention.objects.select_for_update()
@@ -324,11 +323,11 @@ def _sign(*, convention, signer, code, typed_name, ip_address, user_agent):
             .order_by("-created_at")
             .first()
         )
-        now = timezone.now()
+        now = clock.now()
         if challenge is None or challenge.expires_at < now:
-            raise ValidationError(_("The code has expired. Ask for a new one."))
+            raise ApplicationError(_("The code has expired. Ask for a new one."))
         if challenge.attempts >= SignatureChallenge.MAX_ATTEMPTS:
-            raise ValidationError(_("Too many wrong codes. Ask for a new one."))
+            raise ApplicationError(_("Too many wrong codes. Ask for a new one."))
         if not hmac.compare_digest(challenge.code_hash, _code_hash(challenge.pk, code.strip())):
             raise _WrongCode(challenge.pk)
         challenge.verified_at = now
@@ -352,7 +351,7 @@ def _sign(*, convention, signer, code, typed_name, ip_address, user_agent):
             document_sha256=convention.document_sha256,
         )
         if convention.signatures.count() == len(SIGNING_ROLES):
-            seal_convention.delay_on_commit(convention.pk)
+            tasks.seal_convention.delay_on_commit(convention.pk)
     return signature
 
 
@@ -435,15 +434,25 @@ def convention_seal(*, convention_id: int) -> bool:
             concatenate(original, _evidence_pdf(convention)),
             reason=f"Convention v{convention.version} signed by the three parties",
         )
-        convention.signed_document.save(
-            _document_name(convention, "-signed"), ContentFile(final), save=False
-        )
-        convention.status = Convention.Status.SIGNED
-        convention.signed_at = timezone.now()
-        convention.save(update_fields=["signed_document", "status", "signed_at"])
-        if convention.engagement.status == Engagement.Status.CONTRACTING:
-            workflow.transition(convention.engagement, "activate", actor=None)
+        _mark_signed(convention, final)
     return True
+
+
+def _mark_signed(convention, sealed: bytes):
+    """
+    The signed transition of a version: its sealed document is kept, and the
+    engagement starts (unless the coachee withdrew while it was being sealed:
+    the signed convention then stays on file).
+    """
+    convention.signed_document.save(
+        _document_name(convention, "-signed"), ContentFile(sealed), save=False
+    )
+    convention.status = Convention.Status.SIGNED
+    convention.signed_at = clock.now()
+    convention.save(update_fields=["signed_document", "status", "signed_at"])
+    engagement = convention.engagement
+    if workflow.allows_transition(engagement, "activate", actor=None):
+        workflow.transition(engagement, "activate", actor=None)
 
 
 def document_access_log(*, user: User, convention: Convention, signed: bool, ip_address: str):

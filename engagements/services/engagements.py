@@ -4,12 +4,11 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
-from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from .. import workflow
+from .. import clock, tasks, workflow
+from ..errors import ApplicationError, NotAllowed
 from ..models import (
     Coach,
     CoachingSession,
@@ -22,6 +21,8 @@ from ..models import (
     User,
 )
 from .accounts import person_get_or_invite
+from .convention import convention_is_binding, convention_send, convention_void
+from .sessions import cancel_and_notify
 
 
 @dataclass(frozen=True)
@@ -51,13 +52,9 @@ def engagement_create(
     cancellation_notice_hours: int = 48,
 ) -> Engagement:
     """
-    Create an engagement in draft. The three parties must be three different
-    people: nobody holds two roles in one engagement.
+    Create an engagement in draft. The model checks that the three parties
+    are three different people (nobody holds two roles in one engagement).
     """
-    if coachee.pk == sponsor.pk:
-        raise ValidationError(_("The coachee and the sponsor must be two different people."))
-    if coach.user_id in (coachee.pk, sponsor.pk):
-        raise ValidationError(_("The coach cannot also be the coachee or the sponsor."))
     engagement = Engagement(
         organization=organization,
         coach=coach,
@@ -96,17 +93,11 @@ def engagement_open(
     none), and the engagement in draft, all in one transaction. Invitations
     leave only once it is committed.
     """
-    from ..tasks import send_engagement_opened
-
-    if coachee.email.strip().lower() == sponsor.email.strip().lower():
-        raise ValidationError(_("The coachee and the sponsor must be two different people."))
-    if coach.user.email in (coachee.email.strip().lower(), sponsor.email.strip().lower()):
-        raise ValidationError(_("The coach cannot also be the coachee or the sponsor."))
     with transaction.atomic():
         if organization is None:
             name = new_organization_name.strip()
             if not name:
-                raise ValidationError(_("Choose the organization or give the name of a new one."))
+                raise ApplicationError(_("Choose the organization or give the name of a new one."))
             organization, _created = Organization.objects.get_or_create(name=name)
         parties = {}
         for role, person in (("coachee", coachee), ("sponsor", sponsor)):
@@ -125,26 +116,24 @@ def engagement_open(
             sponsor_job_title=sponsor.job_title,
             **terms,
         )
-        send_engagement_opened.delay_on_commit(engagement.pk)
+        tasks.send_engagement_opened.delay_on_commit(engagement.pk)
     return engagement
 
 
 def _stop_pending_work(engagement, *, by):
     """
     Cancel the sessions still to come (their parties get the calendar
-    cancellation) and void a convention still waiting for signatures. A
+    cancellation) and void a convention still waiting for signatures (one
+    the three parties have signed is binding: it is sealed and kept). A
     session that has already begun is left for the coach to record.
     """
-    from .sessions import cancel_and_notify
-
-    now = timezone.now()
+    now = clock.now()
     for session in engagement.sessions.filter(
         status=CoachingSession.Status.PLANNED, starts_at__gt=now
     ):
         cancel_and_notify(session, by=by, late=False, now=now)
-    engagement.conventions.filter(status=Convention.Status.SENT).update(
-        status=Convention.Status.VOIDED, voided_at=now
-    )
+    if not convention_is_binding(engagement):
+        convention_void(engagement=engagement)
 
 
 def engagement_withdraw(
@@ -157,12 +146,10 @@ def engagement_withdraw(
     coach and the sponsor receive a neutral notice. Only the coach learns
     whether the coachee would welcome a closing session.
     """
-    from ..tasks import send_withdrawal_notices
-
     with transaction.atomic():
         engagement = workflow.transition(engagement, "withdraw", actor=coachee)
         _stop_pending_work(engagement, by=coachee)
-        send_withdrawal_notices.delay_on_commit(engagement.pk, closing_session_wanted)
+        tasks.send_withdrawal_notices.delay_on_commit(engagement.pk, closing_session_wanted)
     return engagement
 
 
@@ -171,12 +158,10 @@ def engagement_cancel(*, engagement: Engagement, actor: User, reason: str) -> En
     The coach or the sponsor cancels the engagement before any development
     session took place, with a reason the other parties receive.
     """
-    from ..tasks import send_cancellation_notices
-
     with transaction.atomic():
         engagement = workflow.transition(engagement, "cancel", actor=actor, reason=reason)
         _stop_pending_work(engagement, by=actor)
-        send_cancellation_notices.delay_on_commit(engagement.pk)
+        tasks.send_cancellation_notices.delay_on_commit(engagement.pk)
     return engagement
 
 
@@ -199,16 +184,13 @@ def engagement_terms_update(*, engagement: Engagement, coach: User, **terms) -> 
     is already out for signature, the change makes a new version, sent to be
     signed again (the earlier one is voided with its signatures).
     """
-    from .convention import convention_send, refuse_if_fully_signed
-
     if Role.COACH not in engagement.roles_of(coach):
-        raise ValidationError(_("Only the coach of the engagement changes its terms."))
-    editable = (Engagement.Status.DRAFT, Engagement.Status.KICKOFF, Engagement.Status.CONTRACTING)
+        raise NotAllowed(_("Only the coach of the engagement changes its terms."))
     with transaction.atomic():
         engagement = Engagement.objects.select_for_update().get(pk=engagement.pk)
-        if engagement.status not in editable:
-            raise ValidationError(_("The terms are fixed once the convention is signed."))
-        refuse_if_fully_signed(engagement)
+        workflow.require(engagement, "edit_terms")
+        if convention_is_binding(engagement):
+            raise ApplicationError(_("The three parties have signed: the convention is binding."))
         for field in TERM_FIELDS:
             if field in terms:
                 setattr(engagement, field, terms[field])

@@ -2,12 +2,11 @@
 
 from datetime import datetime
 
-from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from .. import permissions
+from .. import clock, permissions, workflow
+from ..errors import ApplicationError, NotAllowed
 from ..models import (
     CoachingSession,
     Engagement,
@@ -17,14 +16,8 @@ from ..models import (
     Role,
     User,
 )
-
-# Until the three signatures, the objectives and terms can change; once the
-# convention is out for signature, a change calls for a new version.
-EDITABLE_STATES = (
-    Engagement.Status.DRAFT,
-    Engagement.Status.KICKOFF,
-    Engagement.Status.CONTRACTING,
-)
+from .convention import convention_void
+from .sessions import session_schedule
 
 
 def kickoff_schedule(
@@ -42,8 +35,6 @@ def kickoff_schedule(
     the three parties invited, checked like any other session (in the
     future, the coach free). The engagement moves from draft to kickoff.
     """
-    from .sessions import session_schedule
-
     return session_schedule(
         engagement=engagement,
         coach=coach,
@@ -65,10 +56,16 @@ def kickoff_record(
     coach_expectations: str,
     reporting_scope: str,
 ) -> Kickoff:
-    """The coach records what was agreed at the kickoff meeting."""
-    if engagement.status != Engagement.Status.KICKOFF:
-        raise ValidationError(_("The kickoff outcome is recorded while the kickoff is under way."))
+    """
+    The coach records what was agreed at the kickoff meeting, once it has
+    started; the meeting is then marked as held.
+    """
+    if not permissions.can_manage_engagement(permissions.roles_in(engagement, coach)):
+        raise NotAllowed
     with transaction.atomic():
+        engagement = Engagement.objects.select_for_update().get(pk=engagement.pk)
+        workflow.require(engagement, "record_kickoff")
+        now = clock.now()
         kickoff, _created = Kickoff.objects.update_or_create(
             engagement=engagement,
             defaults={
@@ -77,15 +74,15 @@ def kickoff_record(
                 "coach_expectations": coach_expectations.strip(),
                 "reporting_scope": reporting_scope.strip(),
                 "recorded_by": coach,
-                "recorded_at": timezone.now(),
+                "recorded_at": now,
             },
         )
-        # The kickoff meeting took place if its time has come.
+        # Its outcome is recorded: the kickoff meeting took place.
         engagement.sessions.filter(
             kind=CoachingSession.Kind.KICKOFF,
             status=CoachingSession.Status.PLANNED,
-            starts_at__lte=timezone.now(),
-        ).update(status=CoachingSession.Status.HELD)
+            starts_at__lte=now,
+        ).update(status=CoachingSession.Status.HELD, updated_at=now)
     return kickoff
 
 
@@ -95,16 +92,12 @@ def _require_objective_editor(engagement, user):
     transaction. Out for signature, a change voids the pending version: the
     coach sends a new one once the coachee has approved the wording.
     """
-    from .convention import void_pending_version
-
     roles = permissions.roles_in(engagement, user)
     if not permissions.can_edit_objectives(roles):
-        raise PermissionDenied
+        raise NotAllowed
     locked = Engagement.objects.select_for_update().get(pk=engagement.pk)
-    if locked.status not in EDITABLE_STATES:
-        raise ValidationError(_("The objectives are fixed once the convention is signed."))
-    if locked.status == Engagement.Status.CONTRACTING:
-        void_pending_version(locked)
+    workflow.require(locked, "edit_objectives")
+    convention_void(engagement=locked)
     return roles
 
 
@@ -122,10 +115,10 @@ def objective_save(
     """
     title, success_indicators = title.strip(), success_indicators.strip()
     if not title or not success_indicators:
-        raise ValidationError(_("An objective needs a wording and success indicators."))
+        raise ApplicationError(_("An objective needs a wording and success indicators."))
     with transaction.atomic():
         roles = _require_objective_editor(engagement, author)
-        approved_at = timezone.now() if Role.COACHEE in roles else None
+        approved_at = clock.now() if Role.COACHEE in roles else None
         if objective is None:
             last = engagement.objectives.order_by("-position").first()
             objective = Objective(
@@ -134,7 +127,7 @@ def objective_save(
                 proposed_by=author,
             )
         elif objective.engagement_id != engagement.pk:
-            raise PermissionDenied
+            raise NotAllowed
         objective.title = title
         objective.success_indicators = success_indicators
         objective.approved_by_coachee_at = approved_at
@@ -147,8 +140,8 @@ def objective_approve(*, objective: Objective, coachee: User) -> Objective:
     with transaction.atomic():
         roles = _require_objective_editor(objective.engagement, coachee)
         if Role.COACHEE not in roles:
-            raise PermissionDenied
-        objective.approved_by_coachee_at = timezone.now()
+            raise NotAllowed
+        objective.approved_by_coachee_at = clock.now()
         objective.save(update_fields=["approved_by_coachee_at", "updated_at"])
     return objective
 
@@ -165,8 +158,8 @@ def baseline_scores_save(*, engagement: Engagement, coach: User, scores: dict) -
     ``scores`` maps (objective id, rater) to a score from −2 to +2. The coach
     records them as each party expressed them.
     """
-    if engagement.status not in EDITABLE_STATES:
-        raise ValidationError(_("Baseline scores are recorded at the kickoff."))
+    if not workflow.allows(engagement, "edit_objectives"):
+        raise ApplicationError(_("Baseline scores are recorded at the kickoff."))
     objectives = {o.pk: o for o in engagement.objectives.all()}
     with transaction.atomic():
         for (objective_id, rater), score in scores.items():
@@ -177,5 +170,5 @@ def baseline_scores_save(*, engagement: Engagement, coach: User, scores: dict) -
                 milestone=ObjectiveScore.Milestone.BASELINE,
                 rater=rater,
                 report=None,
-                defaults={"score": score, "scored_by": coach, "scored_at": timezone.now()},
+                defaults={"score": score, "scored_by": coach, "scored_at": clock.now()},
             )

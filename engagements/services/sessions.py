@@ -8,19 +8,18 @@ import secrets
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
-from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Q
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 
-from .. import permissions, workflow
+from .. import clock, permissions, tasks, workflow
 from ..calendar import PARIS
+from ..errors import ApplicationError, NotAllowed
 from ..models import (
     CalendarFeed,
     CoachingSession,
     Engagement,
-    Format,
     PrivateNote,
     SharedSummary,
     User,
@@ -28,15 +27,6 @@ from ..models import (
 
 Kind = CoachingSession.Kind
 Status = CoachingSession.Status
-
-# Which sessions may be planned in which state of the engagement.
-KINDS_BY_STATE = {
-    Engagement.Status.DRAFT: (Kind.KICKOFF,),
-    Engagement.Status.ACTIVE: (Kind.DEVELOPMENT, Kind.MIDPOINT, Kind.CLOSING),
-    Engagement.Status.CLOSING: (Kind.CLOSING,),
-    # The closing session a coachee who withdrew may ask for.
-    Engagement.Status.WITHDRAWN: (Kind.CLOSING,),
-}
 
 
 @dataclass(frozen=True)
@@ -60,7 +50,7 @@ def _check_slots(engagement, slots, *, kind, exclude=None):
     overlapping another session of the coach (in any engagement) or each other.
     """
     errors = []
-    now = timezone.now()
+    now = clock.now()
     for slot in slots:
         if slot.duration_minutes <= 0:
             errors.append(_("A session must end after it starts."))
@@ -124,12 +114,27 @@ def _check_slots(engagement, slots, *, kind, exclude=None):
                         % {"when": _when(other.starts_at)}
                     )
     if errors:
-        raise ValidationError(list(dict.fromkeys(errors)))
+        raise ApplicationError(list(dict.fromkeys(errors)))
 
 
 def _require_coach(engagement, user):
     if not permissions.can_manage_sessions(permissions.roles_in(engagement, user)):
-        raise PermissionDenied
+        raise NotAllowed
+
+
+def _new_session(engagement, *, kind, starts_at, duration_minutes, format, location, video_url):
+    """A session checked by the model (e.g. an in-person meeting has a place), not yet saved."""
+    session = CoachingSession(
+        engagement=engagement,
+        kind=kind,
+        starts_at=starts_at,
+        duration_minutes=duration_minutes,
+        format=format,
+        location=location,
+        video_url=video_url,
+    )
+    session.full_clean(exclude=["engagement", "uid"])
+    return session
 
 
 def session_schedule(
@@ -147,33 +152,25 @@ def session_schedule(
     The coach plans one session. Scheduling the kickoff starts the kickoff
     step; scheduling the tripartite closing meeting, the closing review.
     """
-    from ..tasks import send_session_invitations
-
     _require_coach(engagement, coach)
-    if kind not in KINDS_BY_STATE.get(engagement.status, ()):
-        raise ValidationError(
-            _("A %(kind)s cannot be planned while the engagement is %(status)s.")
-            % {"kind": Kind(kind).label, "status": engagement.get_status_display()}
-        )
-    if format == Format.IN_PERSON and not location.strip():
-        raise ValidationError(_("Give the place of an in-person meeting."))
+    session = _new_session(
+        engagement,
+        kind=kind,
+        starts_at=starts_at,
+        duration_minutes=duration_minutes,
+        format=format,
+        location=location,
+        video_url=video_url,
+    )
     with transaction.atomic():
         engagement = Engagement.objects.select_for_update().get(pk=engagement.pk)
+        workflow.require_bookable(engagement, kind)
         _check_slots(engagement, [Slot(starts_at, duration_minutes)], kind=kind)
-        if kind == Kind.KICKOFF:
-            workflow.transition(engagement, "schedule_kickoff", actor=coach)
-        elif kind == Kind.CLOSING and engagement.status == Engagement.Status.ACTIVE:
-            workflow.transition(engagement, "schedule_closing", actor=coach)
-        session = CoachingSession.objects.create(
-            engagement=engagement,
-            kind=kind,
-            starts_at=starts_at,
-            duration_minutes=duration_minutes,
-            format=format,
-            location=location.strip(),
-            video_url=video_url.strip(),
-        )
-        send_session_invitations.delay_on_commit(session.pk)
+        if move := workflow.move_for_booking(engagement, kind):
+            workflow.transition(engagement, move, actor=coach)
+        session.engagement = engagement
+        session.save()
+        tasks.send_session_invitations.delay_on_commit(session.pk)
     return session
 
 
@@ -184,7 +181,7 @@ def series_plan(*, first_day: date, weekday: int, at: time, count: int, every_we
     time of day holds across daylight-saving changes).
     """
     if count < 1 or every_weeks < 1:
-        raise ValidationError(_("A series needs at least one session and a rhythm."))
+        raise ApplicationError(_("A series needs at least one session and a rhythm."))
     day = first_day + timedelta(days=(weekday - first_day.weekday()) % 7)
     return [
         datetime.combine(day + timedelta(weeks=every_weeks * index), at, tzinfo=PARIS)
@@ -203,43 +200,40 @@ def series_create(
     video_url: str = "",
 ) -> list[CoachingSession]:
     """Plan a whole series of development sessions at once: all of them, or none."""
-    from ..tasks import send_session_invitations
-
     _require_coach(engagement, coach)
-    if Kind.DEVELOPMENT not in KINDS_BY_STATE.get(engagement.status, ()):
-        raise ValidationError(_("Development sessions are planned once the convention is signed."))
-    if format == Format.IN_PERSON and not location.strip():
-        raise ValidationError(_("Give the place of an in-person meeting."))
+    sessions = [
+        _new_session(
+            engagement,
+            kind=Kind.DEVELOPMENT,
+            starts_at=start,
+            duration_minutes=duration_minutes,
+            format=format,
+            location=location,
+            video_url=video_url,
+        )
+        for start in sorted(starts)
+    ]
     with transaction.atomic():
         engagement = Engagement.objects.select_for_update().get(pk=engagement.pk)
+        workflow.require_bookable(engagement, Kind.DEVELOPMENT)
         _check_slots(
             engagement, [Slot(start, duration_minutes) for start in starts], kind=Kind.DEVELOPMENT
         )
-        sessions = [
-            CoachingSession.objects.create(
-                engagement=engagement,
-                kind=Kind.DEVELOPMENT,
-                starts_at=start,
-                duration_minutes=duration_minutes,
-                format=format,
-                location=location.strip(),
-                video_url=video_url.strip(),
-            )
-            for start in sorted(starts)
-        ]
         for session in sessions:
-            send_session_invitations.delay_on_commit(session.pk)
+            session.engagement = engagement
+            session.save()
+            tasks.send_session_invitations.delay_on_commit(session.pk)
     return sessions
 
 
 def _require_party_who_changes(session, user):
     roles = permissions.roles_in(session.engagement, user)
     if not permissions.can_change_own_sessions(roles):
-        raise PermissionDenied
+        raise NotAllowed
     if session.status != Status.PLANNED:
-        raise ValidationError(_("Only a planned session can be changed."))
-    if session.starts_at <= timezone.now():
-        raise ValidationError(_("This session has begun: record its attendance instead."))
+        raise ApplicationError(_("Only a planned session can be changed."))
+    if session.starts_at <= clock.now():
+        raise ApplicationError(_("This session has begun: record its attendance instead."))
     return roles
 
 
@@ -247,8 +241,6 @@ def session_reschedule(
     *, session: CoachingSession, user: User, starts_at: datetime, duration_minutes: int
 ) -> CoachingSession:
     """Move a planned session (coach or coachee); everyone invited gets the update."""
-    from ..tasks import send_session_invitations
-
     _require_party_who_changes(session, user)
     with transaction.atomic():
         session = CoachingSession.objects.select_for_update().get(pk=session.pk)
@@ -262,7 +254,7 @@ def session_reschedule(
         session.duration_minutes = duration_minutes
         session.sequence += 1
         session.save(update_fields=["starts_at", "duration_minutes", "sequence", "updated_at"])
-        send_session_invitations.delay_on_commit(session.pk)
+        tasks.send_session_invitations.delay_on_commit(session.pk)
     return session
 
 
@@ -273,7 +265,7 @@ def session_cancel(*, session: CoachingSession, user: User) -> CoachingSession:
     """
 
     _require_party_who_changes(session, user)
-    now = timezone.now()
+    now = clock.now()
     with transaction.atomic():
         session = (
             CoachingSession.objects.select_for_update()
@@ -290,8 +282,6 @@ def cancel_and_notify(session, *, by, late, now):
     Mark ``session`` cancelled (inside the caller's transaction) and queue the
     calendar cancellation for everyone invited.
     """
-    from ..tasks import send_session_invitations
-
     session.status = Status.CANCELLED
     session.cancelled_at = now
     session.cancelled_by = by
@@ -307,18 +297,18 @@ def cancel_and_notify(session, *, by, late, now):
             "updated_at",
         ]
     )
-    send_session_invitations.delay_on_commit(session.pk)
+    tasks.send_session_invitations.delay_on_commit(session.pk)
 
 
 def session_attendance_record(*, session: CoachingSession, coach: User, status: str):
     """The coach records whether a session that has begun was held or missed."""
     _require_coach(session.engagement, coach)
     if status not in (Status.HELD, Status.MISSED):
-        raise ValidationError(_("Attendance is either held or missed."))
-    if session.starts_at > timezone.now():
-        raise ValidationError(_("Attendance is recorded once the session has begun."))
+        raise ApplicationError(_("Attendance is either held or missed."))
+    if session.starts_at > clock.now():
+        raise ApplicationError(_("Attendance is recorded once the session has begun."))
     if session.status == Status.CANCELLED:
-        raise ValidationError(_("This session was cancelled."))
+        raise ApplicationError(_("This session was cancelled."))
     session.status = status
     session.save(update_fields=["status", "updated_at"])
     return session
@@ -340,11 +330,11 @@ def session_notes_save(
     with transaction.atomic():
         if private_note is not None:
             if not permissions.can_view_private_notes(roles):
-                raise PermissionDenied
+                raise NotAllowed
             PrivateNote.objects.update_or_create(session=session, defaults={"body": private_note})
         if summary is not None or action_plan is not None:
             if not permissions.can_view_shared_summaries(roles):
-                raise PermissionDenied
+                raise NotAllowed
             defaults = {"updated_by": user}
             if summary is not None:
                 defaults["summary"] = summary
@@ -355,17 +345,16 @@ def session_notes_save(
 
 def availability_request(*, engagement: Engagement, coach: User) -> None:
     """The coach asks the coachee which days and times suit them."""
-    from ..tasks import send_availability_request
-
     _require_coach(engagement, coach)
-    now = timezone.now()
-    Engagement.objects.filter(pk=engagement.pk).update(availability_requested_at=now)
-    send_availability_request.delay_on_commit(engagement.pk, now.isoformat())
+    now = clock.now()
+    with transaction.atomic():
+        Engagement.objects.filter(pk=engagement.pk).update(availability_requested_at=now)
+        tasks.send_availability_request.delay_on_commit(engagement.pk, now.isoformat())
 
 
 def availability_save(*, engagement: Engagement, coachee: User, availability: str) -> None:
     if not permissions.can_give_availability(permissions.roles_in(engagement, coachee)):
-        raise PermissionDenied
+        raise NotAllowed
     Engagement.objects.filter(pk=engagement.pk).update(coachee_availability=availability.strip())
 
 

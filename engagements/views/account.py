@@ -4,7 +4,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_not_required
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse_lazy
@@ -18,6 +18,7 @@ from ..forms import HRInviteForm
 from ..models import Organization
 from ..services.accounts import hr_invite, user_set_language
 from ..tokens import invitation_token_generator
+from .common import show_refusal
 
 
 @login_not_required
@@ -65,8 +66,8 @@ def hr_invite_view(request):
     if request.method == "POST" and form.is_valid():
         try:
             membership = hr_invite(invited_by=request.user, **form.cleaned_data)
-        except (ValidationError, PermissionDenied) as error:
-            form.add_error(None, getattr(error, "messages", None) or str(error))
+        except ValidationError as error:
+            show_refusal(request, error, form=form)
         else:
             messages.success(
                 request,

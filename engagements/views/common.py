@@ -1,6 +1,7 @@
 """Helpers shared by the views."""
 
-from django.core.exceptions import ValidationError
+from django.contrib import messages
+from django.core.exceptions import NON_FIELD_ERRORS
 from django.http import Http404
 
 from .. import permissions, selectors
@@ -22,8 +23,19 @@ def engagement_for_rule(request, pk, *, rule):
     return engagement, roles
 
 
-def error_messages(error):
-    """The messages of a refused action, whatever raised it."""
-    if isinstance(error, ValidationError):
-        return error.messages
-    return [getattr(error, "message", None) or str(error)]
+def show_refusal(request, error, *, form=None):
+    """
+    Show a refused action (a ``ValidationError``: the services' and the
+    workflow's ``ApplicationError``, or a model's ``full_clean()``): on the
+    form when the page has one, each message beside its field when the form
+    has that field; as a message at the top of the page otherwise.
+    """
+    if form is None:
+        messages.error(request, " ".join(error.messages))
+        return
+    if hasattr(error, "error_dict"):
+        for field, errors in error.error_dict.items():
+            known = field in form.fields and field != NON_FIELD_ERRORS
+            form.add_error(field if known else None, errors)
+    else:
+        form.add_error(None, error.messages)

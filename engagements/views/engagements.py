@@ -9,8 +9,9 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
-from .. import permissions, selectors, workflow
+from .. import permissions, selectors
 from ..forms import CancelForm, EngagementOpenForm, EngagementTermsForm, WithdrawForm
+from ..models import Convention
 from ..services.engagements import (
     Person,
     engagement_cancel,
@@ -18,7 +19,7 @@ from ..services.engagements import (
     engagement_terms_update,
     engagement_withdraw,
 )
-from .common import engagement_for_rule
+from .common import engagement_for_rule, show_refusal
 
 
 def _person(data, prefix):
@@ -55,7 +56,7 @@ def engagement_new(request):
                 language=data["language"],
             )
         except ValidationError as error:
-            form.add_error(None, error)
+            show_refusal(request, error, form=form)
         else:
             messages.success(
                 request,
@@ -69,7 +70,6 @@ def engagement_new(request):
 def engagement_withdraw_view(request, pk):
     engagement, _roles = engagement_for_rule(request, pk, rule=permissions.can_withdraw)
     form = WithdrawForm(request.POST if request.method == "POST" else None)
-    error = None
     if request.method == "POST" and form.is_valid():
         try:
             engagement_withdraw(
@@ -77,8 +77,8 @@ def engagement_withdraw_view(request, pk):
                 coachee=request.user,
                 closing_session_wanted=form.cleaned_data["closing_session_wanted"],
             )
-        except workflow.TransitionError as refused:
-            error = refused.message
+        except ValidationError as error:
+            show_refusal(request, error, form=form)
         else:
             messages.success(
                 request,
@@ -88,7 +88,7 @@ def engagement_withdraw_view(request, pk):
     return render(
         request,
         "engagements/engagement_withdraw.html",
-        {"engagement": engagement, "form": form, "error": error},
+        {"engagement": engagement, "form": form},
     )
 
 
@@ -101,8 +101,8 @@ def engagement_cancel_view(request, pk):
             engagement_cancel(
                 engagement=engagement, actor=request.user, reason=form.cleaned_data["reason"]
             )
-        except workflow.TransitionError as refused:
-            form.add_error(None, refused.message)
+        except ValidationError as error:
+            show_refusal(request, error, form=form)
         else:
             messages.success(
                 request, _("The engagement is cancelled. The parties have been informed.")
@@ -129,7 +129,7 @@ def engagement_terms(request, pk):
                 **{field: form.cleaned_data[field] for field in form.Meta.fields},
             )
         except ValidationError as error:
-            form.add_error(None, error)
+            show_refusal(request, error, form=form)
         else:
             messages.success(request, _("Terms saved."))
             return redirect(engagement)
@@ -139,6 +139,8 @@ def engagement_terms(request, pk):
         {
             "engagement": engagement,
             "form": form,
-            "out_for_signature": engagement.conventions.filter(status="sent").exists(),
+            "out_for_signature": engagement.conventions.filter(
+                status=Convention.Status.SENT
+            ).exists(),
         },
     )

@@ -14,7 +14,7 @@ from django.views.decorators.http import require_GET
 from .. import permissions, selectors, workflow
 from ..auth import client_ip
 from ..forms import HRFilterForm
-from ..models import Engagement, Role
+from ..models import Convention, Engagement, Role
 from ..services import convention as convention_service
 from ..services import privacy
 
@@ -39,13 +39,13 @@ def _portal_lists(request, role):
     """
     _require_portal(request, role)
     today = timezone.localdate()
-    order = {status: index for index, status in enumerate(Engagement.Status.values)}
     engagements = sorted(
         selectors.portal_engagements(request.user, role),
-        key=lambda e: (order[e.status], e.start_date),
+        key=lambda e: (workflow.display_order(e.status), e.start_date),
     )
     for engagement in engagements:
         engagement.next = workflow.next_step(engagement, role, today)
+        engagement.shows_progress = workflow.allows(engagement, "show_progress")
     return (
         [e for e in engagements if not e.is_terminal],
         [e for e in engagements if e.is_terminal],
@@ -157,7 +157,7 @@ def engagement_detail(request, pk):
         (
             c.version
             for c in conventions
-            if c.status == "sent"
+            if c.status == Convention.Status.SENT
             and can_sign
             and not any(s.signer_id == request.user.pk for s in c.signatures.all())
         ),
@@ -178,6 +178,7 @@ def engagement_detail(request, pk):
             "history": history,
             "steps": workflow.steps(engagement, history),
             "actions": {t.name for t in workflow.allowed_transitions(engagement, request.user)},
+            "permitted": workflow.permitted(engagement),
             "objectives": list(selectors.objectives_for(engagement, roles)),
             "can_view_objectives": permissions.can_view_objectives(roles),
             "session_view": session_view,

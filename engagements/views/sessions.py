@@ -2,7 +2,7 @@
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -11,7 +11,7 @@ from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from .. import permissions, selectors
+from .. import permissions, selectors, workflow
 from ..calendar import PARIS, feed
 from ..forms import (
     AttendanceForm,
@@ -25,11 +25,11 @@ from ..forms import (
 from ..models import CalendarFeed
 from ..services import sessions as service
 from .common import engagement_for_rule as _engagement_for
-from .common import error_messages as _errors
+from .common import show_refusal
 
 
 def _kinds(engagement):
-    return service.KINDS_BY_STATE.get(engagement.status, ())
+    return workflow.bookable_kinds(engagement)
 
 
 def _render_schedule(
@@ -82,8 +82,8 @@ def session_new(request, pk):
     if form.is_valid():
         try:
             service.session_schedule(engagement=engagement, coach=request.user, **form.cleaned_data)
-        except (ValidationError, PermissionDenied) as error:
-            form.add_error(None, _errors(error))
+        except ValidationError as error:
+            show_refusal(request, error, form=form)
         else:
             messages.success(request, _("Session planned; the invitations are on their way."))
             return redirect("sessions", pk=engagement.pk)
@@ -111,7 +111,7 @@ def series(request, pk):
                 every_weeks=data["every_weeks"],
             )
         except ValidationError as error:
-            form.add_error(None, error)
+            show_refusal(request, error, form=form)
             starts = None
         return _render_schedule(request, engagement, roles, series_form=form, preview=starts)
     starts = []
@@ -134,8 +134,8 @@ def series(request, pk):
             location=data["location"],
             video_url=data["video_url"],
         )
-    except (ValidationError, PermissionDenied) as error:
-        form.add_error(None, _errors(error))
+    except ValidationError as error:
+        show_refusal(request, error, form=form)
         return _render_schedule(request, engagement, roles, series_form=form, preview=starts)
     messages.success(
         request,
@@ -202,8 +202,8 @@ def session_reschedule(request, pk, session_id):
     if form.is_valid():
         try:
             service.session_reschedule(session=session, user=request.user, **form.cleaned_data)
-        except (ValidationError, PermissionDenied) as error:
-            form.add_error(None, _errors(error))
+        except ValidationError as error:
+            show_refusal(request, error, form=form)
         else:
             messages.success(request, _("Session moved; everyone invited has the new time."))
             return redirect("session_detail", pk=engagement.pk, session_id=session.pk)
@@ -217,8 +217,8 @@ def session_cancel(request, pk, session_id):
     )
     try:
         session = service.session_cancel(session=session, user=request.user)
-    except (ValidationError, PermissionDenied) as error:
-        messages.error(request, " ".join(_errors(error)))
+    except ValidationError as error:
+        show_refusal(request, error)
     else:
         if session.cancelled_late:
             messages.warning(
@@ -241,8 +241,8 @@ def session_attendance(request, pk, session_id):
             service.session_attendance_record(
                 session=session, coach=request.user, status=form.cleaned_data["status"]
             )
-        except (ValidationError, PermissionDenied) as error:
-            messages.error(request, " ".join(_errors(error)))
+        except ValidationError as error:
+            show_refusal(request, error)
         else:
             messages.success(request, _("Attendance recorded."))
     return redirect("session_detail", pk=engagement.pk, session_id=session.pk)
@@ -266,8 +266,8 @@ def session_notes(request, pk, session_id):
         if not values:
             raise ValidationError(_("Nothing to save."))
         service.session_notes_save(session=session, user=request.user, **values)
-    except (ValidationError, PermissionDenied) as error:
-        messages.error(request, " ".join(_errors(error)))
+    except ValidationError as error:
+        show_refusal(request, error)
     else:
         messages.success(request, _("Saved."))
     return redirect("session_detail", pk=engagement.pk, session_id=session.pk)
@@ -276,8 +276,12 @@ def session_notes(request, pk, session_id):
 @require_POST
 def availability_request(request, pk):
     engagement, _roles = _engagement_for(request, pk, rule=permissions.can_manage_sessions)
-    service.availability_request(engagement=engagement, coach=request.user)
-    messages.success(request, _("The coachee has been asked for their availability."))
+    try:
+        service.availability_request(engagement=engagement, coach=request.user)
+    except ValidationError as error:
+        show_refusal(request, error)
+    else:
+        messages.success(request, _("The coachee has been asked for their availability."))
     return redirect("sessions", pk=engagement.pk)
 
 
@@ -286,12 +290,16 @@ def availability_save(request, pk):
     engagement, _roles = _engagement_for(request, pk, rule=permissions.can_give_availability)
     form = AvailabilityForm(request.POST)
     if form.is_valid():
-        service.availability_save(
-            engagement=engagement,
-            coachee=request.user,
-            availability=form.cleaned_data["availability"],
-        )
-        messages.success(request, _("Your coach will see your availability."))
+        try:
+            service.availability_save(
+                engagement=engagement,
+                coachee=request.user,
+                availability=form.cleaned_data["availability"],
+            )
+        except ValidationError as error:
+            show_refusal(request, error)
+        else:
+            messages.success(request, _("Your coach will see your availability."))
     else:
         messages.error(request, " ".join(m for e in form.errors.values() for m in e))
     return redirect("sessions", pk=engagement.pk)

@@ -1,0 +1,294 @@
+"""
+Goal-attainment progress charts, drawn on the server as inline SVG.
+
+One chart per objective: the coachee's self-assessment and the sponsor's
+observation on the −2..+2 scale, at kickoff (baseline), at each sponsor report
+and at closing. The same markup is shown in the portals and printed by
+WeasyPrint in the synthesis PDF, so it uses SVG presentation attributes only:
+no script, no external resource, nothing taken from the page's stylesheet.
+
+The series are told apart without colour (a solid line with filled circles
+for the coachee, a dashed line with hollow squares for the sponsor), and the
+chart's ``<desc>`` spells the data out for screen readers.
+"""
+
+import numbers
+from dataclasses import dataclass
+from uuid import uuid4
+
+from django.template.loader import render_to_string
+from django.utils.formats import date_format
+from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import gettext as _
+
+from .models import SCORE_MAX, SCORE_MIN
+
+RATERS = ("coachee", "sponsor")
+
+# Geometry, in viewBox units (1 unit = 1 CSS px at the chart's maximum width).
+WIDTH = 640
+PLOT_LEFT = 52  # the y labels sit in the gutter on the left
+PLOT_RIGHT = 536  # the "expected outcome" label sits in the gutter on the right
+PLOT_TOP = 58  # the legend sits above
+ROW = 40  # distance between two score levels
+PLOT_BOTTOM = PLOT_TOP + ROW * (SCORE_MAX - SCORE_MIN)
+AXIS_Y = PLOT_BOTTOM + 20
+HEIGHT = AXIS_Y + 40
+FONT_SIZE = 12
+LEGEND_Y = 20
+RADIUS = 5  # the coachee's filled circle fits inside the sponsor's square when they coincide
+SQUARE = 14
+CHAR_WIDTH = 0.6  # a generous average glyph width for sans-serif, in em
+
+STYLE = {
+    "coachee": {"color": "#1d4e89", "dasharray": "", "shape": "circle"},
+    "sponsor": {"color": "#a94a0c", "dasharray": "7 4", "shape": "square"},
+}
+
+
+@dataclass(frozen=True)
+class Milestone:
+    """A point on the chart's x axis: kickoff, one sponsor report, or closing."""
+
+    key: str  # "baseline", "report-<report id>" or "closing"
+    label: str  # short, shown under the x axis: "Kickoff", "Report 1", "Closing"
+    title: str = ""  # longer, shown on hover: "Report 1, period ending 31 March 2026"
+
+
+def milestones_for(reports, *, closing: bool) -> list[Milestone]:
+    """
+    The milestones of an engagement: kickoff, one per report (``reports`` are
+    given in order of ``period_end``), then closing when ``closing`` is true.
+    """
+    milestones = [Milestone("baseline", _("Kickoff"), _("Kickoff (baseline)"))]
+    for number, report in enumerate(reports, start=1):
+        label = _("Report %(number)d") % {"number": number}
+        period_end = getattr(report, "period_end", None)
+        title = label
+        if period_end is not None:
+            title = _("%(report)s, period ending %(date)s") % {
+                "report": label,
+                "date": date_format(period_end),
+            }
+        milestones.append(Milestone(f"report-{report.pk}", label, title))
+    if closing:
+        milestones.append(Milestone("closing", _("Closing"), _("Closing review")))
+    return milestones
+
+
+def objective_series(scores, milestones) -> dict[str, list[int | None]]:
+    """
+    The scores of one objective as one list per rater, aligned with
+    ``milestones`` (``None`` where there is no score). When a rater has several
+    scores at one milestone, the latest by ``scored_at`` wins. Scores at a
+    milestone not in ``milestones``, by an unknown rater or out of the scale
+    are left out: the caller passes only what the viewer may see.
+    """
+    position = {milestone.key: index for index, milestone in enumerate(milestones)}
+    chosen = {}  # (rater, index) -> score
+    for score in scores:
+        key = _milestone_key(score)
+        rater = getattr(score, "rater", None)
+        if key not in position or rater not in RATERS or _valid(score) is None:
+            continue
+        slot = (rater, position[key])
+        if slot not in chosen or _is_later(score, chosen[slot]):
+            chosen[slot] = score
+    series = {rater: [None] * len(milestones) for rater in RATERS}
+    for (rater, index), score in chosen.items():
+        series[rater][index] = _valid(score)
+    return series
+
+
+def progress_chart(
+    *, title: str, milestones: list[Milestone], series: dict[str, list[int | None]]
+) -> SafeString:
+    """An inline ``<svg>`` of the ``series`` (as built by ``objective_series``)."""
+    milestones = list(milestones)
+    values = {rater: _aligned(series.get(rater), len(milestones)) for rater in RATERS}
+    labels = _rater_labels()
+    band = (PLOT_RIGHT - PLOT_LEFT) / max(len(milestones), 1)
+    xs = [PLOT_LEFT + band * (index + 0.5) for index in range(len(milestones))]
+    chart_id = f"progress-chart-{uuid4().hex[:12]}"
+
+    longest = max((len(milestone.label) for milestone in milestones), default=1)
+    tick_font = max(8.0, min(FONT_SIZE, (band - 6) / (longest * CHAR_WIDTH)))
+    ticks = [
+        {"x": _n(x), "label": milestone.label, "title": milestone.title or milestone.label}
+        for x, milestone in zip(xs, milestones, strict=True)
+    ]
+    levels = [
+        {
+            "y": _n(_y(level)),
+            "label_y": _n(_y(level) + 4),
+            "label": _signed(level),
+            "zero": not level,
+        }
+        for level in range(SCORE_MAX, SCORE_MIN - 1, -1)
+    ]
+
+    drawn = []
+    for rater in RATERS:
+        points = [
+            {
+                "x": _n(x),
+                "y": _n(_y(value)),
+                "corner_x": _n(x - SQUARE / 2),
+                "corner_y": _n(_y(value) - SQUARE / 2),
+                "title": _("%(series)s, %(milestone)s: %(score)s")
+                % {"series": labels[rater], "milestone": milestone.label, "score": _signed(value)},
+            }
+            for x, value, milestone in zip(xs, values[rater], milestones, strict=True)
+            if value is not None
+        ]
+        if points:
+            drawn.append(
+                {
+                    "rater": rater,
+                    "paths": _paths(xs, values[rater]),
+                    "points": points,
+                    **STYLE[rater],
+                }
+            )
+
+    legend, x = [], float(PLOT_LEFT)
+    for rater in RATERS:
+        legend.append(
+            {"x": _n(x), "mid": _n(x + 14), "end": _n(x + 28), "text_x": _n(x + 36)}
+            | {"corner_x": _n(x + 14 - SQUARE / 2), "corner_y": _n(LEGEND_Y - SQUARE / 2)}
+            | {"label": labels[rater], **STYLE[rater]}
+        )
+        x += 36 + _text_width(labels[rater], FONT_SIZE) + 28
+
+    context = {
+        "id": chart_id,
+        "title": title,
+        "desc": _description(milestones, values, labels),
+        "width": WIDTH,
+        "legend_y": LEGEND_Y,
+        "legend_text_y": LEGEND_Y + 4,
+        "radius": RADIUS,
+        "square": SQUARE,
+        "height": HEIGHT,
+        "plot_left": PLOT_LEFT,
+        "plot_right": PLOT_RIGHT,
+        "y_label_x": PLOT_LEFT - 14,
+        "axis_y": AXIS_Y,
+        "tick_end": AXIS_Y + 5,
+        "tick_label_y": _n(AXIS_Y + 8 + tick_font),
+        "tick_font": _n(tick_font),
+        "levels": levels,
+        "ticks": ticks,
+        "expected": _expected_label(),
+        "legend": legend,
+        "series": drawn,
+        "empty": _("No score yet") if not drawn else "",
+        "empty_x": _n((PLOT_LEFT + PLOT_RIGHT) / 2),
+        "empty_y": _n((_y(1) + _y(0)) / 2 + 5),
+    }
+    return mark_safe(render_to_string("charts/progress.svg", context).strip())
+
+
+def _milestone_key(score):
+    milestone = getattr(score, "milestone", None)
+    if milestone == "report":
+        report_id = getattr(score, "report_id", None)
+        return None if report_id is None else f"report-{report_id}"
+    return milestone
+
+
+def _valid(value):
+    """``value`` (or ``value.score``) as an int on the scale, else None."""
+    value = getattr(value, "score", value)
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        return None
+    return int(value) if SCORE_MIN <= value <= SCORE_MAX else None
+
+
+def _is_later(score, than):
+    """True when ``score`` was given after ``than`` (or at the same time, or undated)."""
+    try:
+        return score.scored_at >= than.scored_at
+    except (AttributeError, TypeError):
+        return True
+
+
+def _aligned(values, length):
+    values = list(values or [])[:length]
+    return [_valid(value) for value in values] + [None] * (length - len(values))
+
+
+def _rater_labels():
+    return {"coachee": _("Coachee (self-assessment)"), "sponsor": _("Sponsor (observed)")}
+
+
+def _y(level):
+    return PLOT_TOP + (SCORE_MAX - level) * ROW
+
+
+def _n(number):
+    """A coordinate as text, never localized (an SVG wants "12.5", not "12,5")."""
+    return f"{number:.1f}".removesuffix(".0")
+
+
+def _signed(score):
+    """+2, +1, 0, −1, −2: with a real minus sign."""
+    if score > 0:
+        return f"+{score}"
+    return f"\N{MINUS SIGN}{-score}" if score < 0 else "0"
+
+
+def _text_width(text, font_size):
+    return len(text) * font_size * CHAR_WIDTH
+
+
+def _paths(xs, values):
+    """One path per run of consecutive known scores: a missing score breaks the line."""
+    paths, run = [], []
+    for x, value in [*zip(xs, values, strict=True), (None, None)]:
+        if value is None:
+            if len(run) > 1:
+                paths.append(
+                    " ".join(f"{'L' if i else 'M'}{px} {py}" for i, (px, py) in enumerate(run))
+                )
+            run = []
+        else:
+            run.append((_n(x), _n(_y(value))))
+    return paths
+
+
+def _expected_label():
+    """'Expected outcome' in the right gutter, on as many short lines as it needs."""
+    gutter = (WIDTH - PLOT_RIGHT - 14) / (11 * CHAR_WIDTH)
+    lines = []
+    for word in _("Expected outcome").split():
+        if lines and len(lines[-1]) + 1 + len(word) <= gutter:
+            lines[-1] += f" {word}"
+        else:
+            lines.append(word)
+    top = _y(0) + 4 - 13 * (len(lines) - 1) / 2
+    return {
+        "x": PLOT_RIGHT + 10,
+        "lines": [{"text": line, "y": _n(top + 13 * index)} for index, line in enumerate(lines)],
+    }
+
+
+def _description(milestones, values, labels):
+    parts = [_("Goal-attainment scale from −2 to +2, 0 being the expected outcome.")]
+    if not any(value is not None for rater in RATERS for value in values[rater]):
+        parts.append(_("No score yet."))
+        return " ".join(parts)
+    for rater in RATERS:
+        if all(value is None for value in values[rater]):
+            parts.append(_("%(series)s: no score yet.") % {"series": labels[rater]})
+            continue
+        scores = ", ".join(
+            _("%(milestone)s: %(score)s")
+            % {
+                "milestone": milestone.label,
+                "score": _("no score") if value is None else _signed(value),
+            }
+            for milestone, value in zip(milestones, values[rater], strict=True)
+        )
+        parts.append(_("%(series)s — %(scores)s.") % {"series": labels[rater], "scores": scores})
+    return " ".join(parts)

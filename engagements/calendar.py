@@ -12,6 +12,7 @@ from django.conf import settings
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
+from . import permissions
 from .models import CoachingSession
 
 PARIS = ZoneInfo("Europe/Paris")
@@ -87,12 +88,8 @@ def session_event(session, *, role, now=None):
 
 
 def invited(session):
-    """The parties invited to a session: the three for a tripartite meeting."""
-    engagement = session.engagement
-    people = [engagement.coach.user, engagement.coachee]
-    if session.is_tripartite:
-        people.append(engagement.sponsor)
-    return people
+    """The people invited to a session (``permissions.meeting_parties``)."""
+    return [session.engagement.party_for(role) for role in permissions.meeting_parties(session)]
 
 
 def _calendar(events, *, method=None, name=None):

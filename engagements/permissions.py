@@ -21,7 +21,7 @@ from enum import StrEnum
 
 from django.db.models import Exists, OuterRef, Q
 
-from .models import Coach, Engagement, HRMembership, Role, SponsorReport, User
+from .models import Coach, CoachingSession, Engagement, HRMembership, Role, SponsorReport, User
 
 COACH, COACHEE, SPONSOR, HR = Role.COACH, Role.COACHEE, Role.SPONSOR, Role.HR
 
@@ -111,6 +111,22 @@ def session_view(roles):
     if HR in roles:
         return SessionView.COUNTS
     return SessionView.NONE
+
+
+def meeting_parties(session):
+    """
+    The roles invited to ``session`` (e-mails, calendar files, feeds): the
+    sponsor takes part in the tripartite meetings only, never in a session
+    between the coach and the coachee.
+    """
+    if session.is_tripartite:
+        return (COACH, COACHEE, SPONSOR)
+    return (COACH, COACHEE)
+
+
+def sponsor_meetings():
+    """Q on CoachingSession: the meetings a sponsor attends, hence sees in his calendar."""
+    return Q(kind__in=CoachingSession.Kind.tripartite())
 
 
 def can_manage_sessions(roles):

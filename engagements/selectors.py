@@ -116,11 +116,11 @@ def with_session_counts(queryset):
     )
 
 
-def with_next_session(queryset, *, tripartite_only=False):
-    """The next planned session's start (sponsors see tripartite meetings only)."""
+def with_next_session(queryset, *, sponsor=False):
+    """The next planned meeting's start (for a sponsor, the next one he attends)."""
     upcoming = _sessions_of_outer().upcoming()
-    if tripartite_only:
-        upcoming = upcoming.filter(kind__in=CoachingSession.Kind.tripartite())
+    if sponsor:
+        upcoming = upcoming.filter(permissions.sponsor_meetings())
     return queryset.annotate(
         next_session_at=Subquery(upcoming.order_by("starts_at").values("starts_at")[:1])
     )
@@ -198,7 +198,7 @@ def portal_engagements(user, role):
             ),
         )
     elif role == Role.SPONSOR:
-        queryset = with_next_session(queryset, tripartite_only=True)
+        queryset = with_next_session(queryset, sponsor=True)
         queryset = with_report_counts(queryset, statuses=[SponsorReport.Status.RELEASED])
         queryset = queryset.annotate(
             synthesis_released=Exists(
@@ -318,9 +318,7 @@ def calendar_sessions_for(user):
     return {
         Role.COACH: recent.filter(engagement__coach__user=user),
         Role.COACHEE: recent.filter(engagement__coachee=user),
-        Role.SPONSOR: recent.filter(
-            engagement__sponsor=user, kind__in=CoachingSession.Kind.tripartite()
-        ),
+        Role.SPONSOR: recent.filter(permissions.sponsor_meetings(), engagement__sponsor=user),
     }
 
 

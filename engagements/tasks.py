@@ -12,7 +12,7 @@ from django.db.models import Count, Max
 from django.urls import reverse
 from django.utils import timezone
 
-from . import calendar, emails
+from . import calendar, emails, permissions
 from .models import CoachingSession, Convention, Engagement, User
 from .tokens import invitation_path
 
@@ -71,10 +71,6 @@ def _notify(engagement, *, roles, occasion, name, context=None, only=None, attac
             attachments=attachments(role, person) if attachments else (),
         )
     return sent
-
-
-def _session_roles(session):
-    return PARTIES if session.is_tripartite else ("coach", "coachee")
 
 
 def _ics(session):
@@ -167,7 +163,7 @@ def send_session_invitations(session_id):
         name = "session_planned"
     return _notify(
         session.engagement,
-        roles=_session_roles(session),
+        roles=permissions.meeting_parties(session),
         occasion=f"session:{session_id}:{session.sequence}",
         name=name,
         context={"session": session},
@@ -199,7 +195,7 @@ def session_reminders(*, now):
         hours = next(h for h in thresholds if session.starts_at <= now + timedelta(hours=h))
         sent += _notify(
             session.engagement,
-            roles=_session_roles(session),
+            roles=permissions.meeting_parties(session),
             occasion=f"reminder-{hours}h:{session.pk}:{session.sequence}",
             name="session_reminder",
             context={"session": session},

@@ -36,7 +36,7 @@ def test_sign_in_page_loads_its_assets_and_is_accessible(live_server, page):
 
     assert page.locator("h1").first.is_visible()
     loaded = {url.rsplit("/", 1)[-1]: status for url, status in static}
-    for asset in ("bootstrap.min.css", "app.css", "bootstrap.bundle.min.js", "htmx.min.js"):
+    for asset in ("bootstrap.min.css", "app.css", "bootstrap.bundle.min.js"):
         assert loaded.get(asset) == 200, f"{asset}: {loaded}"
     # The stylesheets and scripts are applied, not only fetched.
     rules = page.evaluate(
@@ -45,7 +45,6 @@ def test_sign_in_page_loads_its_assets_and_is_accessible(live_server, page):
     )
     assert rules.get("bootstrap.min.css", 0) > 0 and rules.get("app.css", 0) > 0, rules
     assert page.evaluate("() => typeof window.bootstrap === 'object'")
-    assert page.evaluate("() => typeof window.htmx === 'object'")
     page.problems.assert_none()
     assert_accessible(page)
 

@@ -105,6 +105,7 @@ def progress_chart(
 ) -> SafeString:
     """An inline ``<svg>`` of the ``series`` (as built by ``objective_series``)."""
     milestones = list(milestones)
+    series = series or {}
     values = {rater: _aligned(series.get(rater), len(milestones)) for rater in RATERS}
     labels = _rater_labels()
     band = (PLOT_RIGHT - PLOT_LEFT) / max(len(milestones), 1)
@@ -154,9 +155,16 @@ def progress_chart(
     legend, x = [], float(PLOT_LEFT)
     for rater in RATERS:
         legend.append(
-            {"x": _n(x), "mid": _n(x + 14), "end": _n(x + 28), "text_x": _n(x + 36)}
-            | {"corner_x": _n(x + 14 - SQUARE / 2), "corner_y": _n(LEGEND_Y - SQUARE / 2)}
-            | {"label": labels[rater], **STYLE[rater]}
+            {
+                "label": labels[rater],
+                **STYLE[rater],
+                "x": _n(x),
+                "mid": _n(x + 14),
+                "end": _n(x + 28),
+                "text_x": _n(x + 36),
+                "corner_x": _n(x + 14 - SQUARE / 2),
+                "corner_y": _n(LEGEND_Y - SQUARE / 2),
+            }
         )
         x += 36 + _text_width(labels[rater], FONT_SIZE) + 28
 

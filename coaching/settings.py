@@ -278,6 +278,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "engagements.tasks.seal_pending_conventions",
         "schedule": 60 * 10,
     },
+    "remind-reports-due": {
+        "task": "engagements.tasks.remind_reports_due",
+        "schedule": 60 * 60,
+    },
 }
 # Reminders before each session (hours), and after how long a session whose
 # attendance is not recorded is pointed out to the coach.

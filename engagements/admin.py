@@ -24,6 +24,7 @@ from .models import (
     ObjectiveScore,
     Organization,
     PrivateNote,
+    ReportProgress,
     SharedSummary,
     Signature,
     SignatureChallenge,
@@ -196,7 +197,9 @@ class ObjectiveAdmin(admin.ModelAdmin):
 
 
 @admin.register(ObjectiveScore)
-class ObjectiveScoreAdmin(admin.ModelAdmin):
+class ObjectiveScoreAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """A score keeps who gave it and when; it is never edited (DOMAIN.md)."""
+
     list_display = [
         "objective",
         "milestone",
@@ -299,13 +302,26 @@ class SharedSummaryAdmin(PrivateNoteAdmin):
     list_select_related = ["session", "updated_by"]
 
 
+class ReportProgressInline(ReadOnlyAdminMixin, admin.TabularInline):
+    model = ReportProgress
+    fields = ["objective", "text"]
+    extra = 0
+
+
 @admin.register(SponsorReport)
-class SponsorReportAdmin(admin.ModelAdmin):
+class SponsorReportAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """Reports are written by the coach and approved by the coachee, in the app only."""
+
     list_display = ["engagement", "period_start", "period_end", "status", "released_at"]
     list_filter = ["status"]
     list_select_related = ["engagement__coachee"]
-    raw_id_fields = ["engagement"]
-    readonly_fields = ["status", "submitted_at", "approved_at", "released_at"]
+    inlines = [ReportProgressInline]
+
+
+@admin.register(ReportProgress)
+class ReportProgressAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    list_display = ["report", "objective"]
+    list_select_related = ["report", "objective"]
 
 
 @admin.register(ClosingReview)

@@ -21,7 +21,7 @@ from django.utils.formats import date_format
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 
-from .models import SCORE_MAX, SCORE_MIN
+from .models import SCORE_MAX, SCORE_MIN, SponsorReport
 
 RATERS = ("coachee", "sponsor")
 
@@ -300,3 +300,34 @@ def _description(milestones, values, labels):
         )
         parts.append(_("%(series)s — %(scores)s.") % {"series": labels[rater], "scores": scores})
     return " ".join(parts)
+
+
+@dataclass(frozen=True)
+class ObjectiveChart:
+    objective: object
+    svg: SafeString
+
+
+def objective_charts(objectives, reports, *, closing=False) -> list[ObjectiveChart]:
+    """
+    One chart per objective over the milestones: the baseline, each released
+    report of ``reports`` (in period order) and, with ``closing``, the closing
+    review. Each objective's prefetched ``scores`` must already be the ones
+    the viewer may see (``selectors.objectives_for``).
+    """
+    released = sorted(
+        (r for r in reports if r.status == SponsorReport.Status.RELEASED),
+        key=lambda r: (r.period_end, r.pk),
+    )
+    milestones = milestones_for(released, closing=closing)
+    return [
+        ObjectiveChart(
+            objective=objective,
+            svg=progress_chart(
+                title=objective.title,
+                milestones=milestones,
+                series=objective_series(objective.scores.all(), milestones),
+            ),
+        )
+        for objective in objectives
+    ]

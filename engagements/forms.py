@@ -211,44 +211,96 @@ class ObjectiveForm(_NoTagHelperMixin, forms.Form):
     )
 
 
-SCORE_CHOICES = [("", "—")] + [(str(v), f"{v:+d}" if v else "0") for v in range(-2, 3)]
+SCORE_CHOICES = [
+    ("-2", _("−2 · much less than expected")),
+    ("-1", _("−1 · less than expected")),
+    ("0", _("0 · the expected outcome")),
+    ("1", _("+1 · more than expected")),
+    ("2", _("+2 · much more than expected")),
+]
 
 
-class BaselineScoresForm(forms.Form):
-    """One score per objective and rater, from −2 to +2 (fields built from the objectives)."""
+class ScoresForm(forms.Form):
+    """
+    One goal-attainment score per objective, from −2 to +2, given by the
+    person filling it in (fields built from the objectives). Every objective
+    is scored.
+    """
 
     def __init__(self, *args, objectives, **kwargs):
         super().__init__(*args, **kwargs)
         self.objectives = list(objectives)
         for objective in self.objectives:
-            for rater, label in (("coachee", _("coachee")), ("sponsor", _("sponsor"))):
-                title = f"{objective.title} — {label}"
-                self.fields[f"score_{objective.pk}_{rater}"] = forms.TypedChoiceField(
-                    label=title,
-                    choices=SCORE_CHOICES,
-                    coerce=int,
-                    empty_value=None,
-                    required=False,
-                    widget=forms.Select(attrs={"class": "form-select", "aria-label": title}),
-                )
+            self.fields[f"score_{objective.pk}"] = forms.TypedChoiceField(
+                label=objective.title,
+                choices=SCORE_CHOICES,
+                coerce=int,
+                widget=forms.RadioSelect,
+                error_messages={"required": _("Give a score to this objective.")},
+            )
 
     def rows(self):
-        """(objective, coachee's score field, sponsor's score field) for each objective."""
-        return [
-            (
-                objective,
-                self[f"score_{objective.pk}_coachee"],
-                self[f"score_{objective.pk}_sponsor"],
-            )
-            for objective in self.objectives
-        ]
+        """(objective, its score field) for each objective."""
+        return [(objective, self[f"score_{objective.pk}"]) for objective in self.objectives]
 
     def scores(self):
         return {
-            (objective.pk, rater): self.cleaned_data.get(f"score_{objective.pk}_{rater}")
+            objective.pk: self.cleaned_data[f"score_{objective.pk}"]
             for objective in self.objectives
-            for rater in ("coachee", "sponsor")
         }
+
+
+class ReportStartForm(_NoTagHelperMixin, forms.Form):
+    period_start = forms.DateField(label=_("From"), widget=DateInput())
+    period_end = forms.DateField(label=_("To"), widget=DateInput())
+
+    def clean(self):
+        data = super().clean()
+        start, end = data.get("period_start"), data.get("period_end")
+        if start and end and end < start:
+            self.add_error("period_end", _("The period must end after it starts."))
+        return data
+
+
+class ReportForm(forms.Form):
+    """The coach's text: progress on each objective in words, and a general comment."""
+
+    general_comment = forms.CharField(
+        label=_("General comment"),
+        widget=forms.Textarea(attrs={"rows": 4, "class": "form-control"}),
+        required=False,
+        max_length=10000,
+    )
+
+    def __init__(self, *args, entries, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.entries = list(entries)
+        for entry in self.entries:
+            self.fields[f"progress_{entry.objective_id}"] = forms.CharField(
+                label=entry.objective.title,
+                widget=forms.Textarea(attrs={"rows": 3, "class": "form-control"}),
+                required=False,
+                max_length=10000,
+                initial=entry.text,
+            )
+
+    def rows(self):
+        return [(entry, self[f"progress_{entry.objective_id}"]) for entry in self.entries]
+
+    def progress(self):
+        return {
+            entry.objective_id: self.cleaned_data[f"progress_{entry.objective_id}"]
+            for entry in self.entries
+        }
+
+
+class ReportReturnForm(_NoTagHelperMixin, forms.Form):
+    comment = forms.CharField(
+        label=_("What should your coach change?"),
+        widget=forms.Textarea(attrs={"rows": 3}),
+        max_length=4000,
+        help_text=_("Only your coach reads this comment; your sponsor never does."),
+    )
 
 
 class SignatureForm(_NoTagHelperMixin, forms.Form):

@@ -908,15 +908,29 @@ class SharedSummary(models.Model):
 
 class SponsorReport(models.Model):
     """
-    A progress report to the sponsor. It reaches the sponsor only once the
-    coachee has approved it: draft → awaiting approval → released.
+    A progress report to the sponsor: attendance and hours from the sessions
+    of its period, progress on each objective in words, a general comment —
+    never any session content. It reaches the sponsor only once the coachee
+    has approved it, and is never edited afterwards (a correction is a new
+    report):
+
+        draft (coach) -> awaiting approval (coachee) -> released (sponsor)
+                             `-> returned with the coachee's comment -> draft again
+
+    A withdrawal closes a report still open; it is never released.
     """
 
     class Status(models.TextChoices):
         DRAFT = "draft", _("draft")
         AWAITING_APPROVAL = "awaiting_approval", _("awaiting the coachee's approval")
-        CHANGES_REQUESTED = "changes_requested", _("changes requested by the coachee")
+        CHANGES_REQUESTED = "changes_requested", _("returned to the coach by the coachee")
         RELEASED = "released", _("released to the sponsor")
+        CLOSED = "closed", _("closed without release")
+
+        @classmethod
+        def open(cls):
+            """Being written or approved: at most one per engagement."""
+            return [cls.DRAFT, cls.AWAITING_APPROVAL, cls.CHANGES_REQUESTED]
 
     engagement = models.ForeignKey(
         Engagement,
@@ -925,25 +939,37 @@ class SponsorReport(models.Model):
         verbose_name=_("engagement"),
     )
     status = models.CharField(_("status"), max_length=20, choices=Status, default=Status.DRAFT)
+    author = models.ForeignKey(
+        User,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("written by"),
+    )
     period_start = models.DateField(_("period start"))
     period_end = models.DateField(_("period end"))
+    # Filled in from the sessions of the period, each time the report is saved.
     sessions_held = models.PositiveSmallIntegerField(_("sessions held"), default=0)
+    sessions_missed = models.PositiveSmallIntegerField(_("sessions missed"), default=0)
+    late_cancellations = models.PositiveSmallIntegerField(_("late cancellations"), default=0)
     hours_used = models.DecimalField(
         _("hours used"), max_digits=6, decimal_places=2, default=Decimal("0")
     )
-    progress = models.TextField(_("progress toward the objectives"), blank=True)
     general_comment = models.TextField(_("general comment"), blank=True)
     coachee_comment = models.TextField(_("coachee's comment"), blank=True)
     submitted_at = models.DateTimeField(_("submitted at"), null=True, blank=True)
+    returned_at = models.DateTimeField(_("returned at"), null=True, blank=True)
     approved_at = models.DateTimeField(_("approved by the coachee at"), null=True, blank=True)
     released_at = models.DateTimeField(_("released at"), null=True, blank=True)
+    closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
     class Meta:
         verbose_name = _("sponsor report")
         verbose_name_plural = _("sponsor reports")
-        ordering = ["engagement", "period_end"]
+        ordering = ["engagement", "period_end", "id"]
         constraints = [
             models.CheckConstraint(
                 condition=Q(period_end__gte=F("period_start")),
@@ -962,9 +988,24 @@ class SponsorReport(models.Model):
                         "awaiting_approval",
                         "changes_requested",
                         "released",
+                        "closed",
                     ]
                 ),
                 name="report_status_valid",
+            ),
+            models.CheckConstraint(
+                condition=Q(status__in=["draft", "changes_requested", "closed"])
+                | Q(submitted_at__isnull=False),
+                name="report_submitted_has_date",
+            ),
+            # One report being written or approved at a time per engagement.
+            models.UniqueConstraint(
+                fields=["engagement"],
+                condition=Q(status__in=["draft", "awaiting_approval", "changes_requested"]),
+                name="one_open_report_per_engagement",
+                violation_error_message=_(
+                    "A report is already being written: finish it before starting another."
+                ),
             ),
         ]
 
@@ -974,9 +1015,48 @@ class SponsorReport(models.Model):
             % {"start": self.period_start, "end": self.period_end}
         )
 
+    def get_absolute_url(self):
+        return reverse("report_detail", args=[self.engagement_id, self.pk])
+
     @property
     def is_released(self):
         return self.status == self.Status.RELEASED
+
+    @property
+    def is_editable(self):
+        """The coach writes while it is a draft or has come back from the coachee."""
+        return self.status in (self.Status.DRAFT, self.Status.CHANGES_REQUESTED)
+
+
+class ReportProgress(models.Model):
+    """What a report says of one objective, in words."""
+
+    report = models.ForeignKey(
+        SponsorReport,
+        on_delete=models.CASCADE,
+        related_name="objective_progress",
+        verbose_name=_("report"),
+    )
+    objective = models.ForeignKey(
+        Objective,
+        on_delete=models.CASCADE,
+        related_name="+",
+        verbose_name=_("objective"),
+    )
+    text = models.TextField(_("progress"), blank=True)
+
+    class Meta:
+        verbose_name = _("progress on an objective")
+        verbose_name_plural = _("progress on the objectives")
+        ordering = ["report", "objective__position"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["report", "objective"], name="unique_progress_per_report_objective"
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.report} — {self.objective}"
 
 
 class ClosingReview(models.Model):

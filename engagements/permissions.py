@@ -8,6 +8,8 @@ The confidentiality table of DOMAIN.md ("who sees what"), as code.
     session schedule and attendance         W      Y (cancel)     Y (dates, counts)  Y (counts)
     coach's private session notes           W      -              -                  -
     shared session summary and action plan  W      W              -                  -
+    goal-attainment scores and charts       Y      W (self)       W (observed),      -
+                                                                  Y (released)
     sponsor report, draft/awaiting          W      Y, approves    -                  -
     sponsor report, released                Y      Y              Y                  -
     closing review and synthesis PDF        W      Y, validates   Y (released part)  -
@@ -21,7 +23,16 @@ from enum import StrEnum
 
 from django.db.models import Exists, OuterRef, Q
 
-from .models import Coach, CoachingSession, Engagement, HRMembership, Role, SponsorReport, User
+from .models import (
+    Coach,
+    CoachingSession,
+    Engagement,
+    HRMembership,
+    ObjectiveScore,
+    Role,
+    SponsorReport,
+    User,
+)
 
 COACH, COACHEE, SPONSOR, HR = Role.COACH, Role.COACHEE, Role.SPONSOR, Role.HR
 
@@ -152,12 +163,65 @@ def can_view_shared_summaries(roles):
 
 
 def report_statuses_visible(roles):
-    """The sponsor-report statuses a person may read."""
-    if _any(roles, {COACH, COACHEE}):
+    """
+    The sponsor-report statuses a person may read: the coach all of them, the
+    coachee once submitted to her, the sponsor only once she has approved it.
+    """
+    if COACH in roles:
         return list(SponsorReport.Status.values)
+    if COACHEE in roles:
+        return [s for s in SponsorReport.Status.values if s != SponsorReport.Status.DRAFT]
     if SPONSOR in roles:
         return [SponsorReport.Status.RELEASED]
     return []
+
+
+def can_write_reports(roles):
+    return COACH in roles
+
+
+def can_approve_reports(roles):
+    """Only the coachee approves (or returns) a report before the sponsor reads it."""
+    return COACHEE in roles
+
+
+def score_rater(roles):
+    """
+    Whose goal-attainment scores a person gives: the coachee her own
+    (self-assessment), the sponsor his (observed). The coach never scores.
+    """
+    if COACHEE in roles:
+        return ObjectiveScore.Rater.COACHEE
+    if SPONSOR in roles:
+        return ObjectiveScore.Rater.SPONSOR
+    return None
+
+
+def can_give_scores(roles):
+    return score_rater(roles) is not None
+
+
+def can_give_observed_scores(roles):
+    return score_rater(roles) == ObjectiveScore.Rater.SPONSOR
+
+
+def can_view_scores(roles):
+    return _any(roles, {COACH, COACHEE, SPONSOR})
+
+
+def visible_scores(roles):
+    """
+    Q on ObjectiveScore: the scores a person may see. Coach and coachee see
+    every score; the sponsor his own, and the coachee's only as released
+    with an approved report; HR none.
+    """
+    if _any(roles, {COACH, COACHEE}):
+        return Q()
+    if SPONSOR in roles:
+        return Q(rater=ObjectiveScore.Rater.SPONSOR) | Q(
+            milestone=ObjectiveScore.Milestone.REPORT, report__status=SponsorReport.Status.RELEASED
+        )
+    return Q(pk__in=[])
 
 
 def can_view_closing_review(roles):

@@ -32,6 +32,7 @@ from .models import (
     HRMembership,
     Objective,
     ObjectiveScore,
+    ReportProgress,
     Role,
     Signature,
     SponsorReport,
@@ -126,8 +127,24 @@ def with_next_session(queryset, *, sponsor=False):
     )
 
 
+def _reports_of_outer(**filters):
+    return SponsorReport.objects.filter(engagement=OuterRef("pk"), **filters)
+
+
 def with_report_counts(queryset, *, statuses):
     return queryset.annotate(
+        reports_started=_count(
+            _reports_of_outer(status__in=statuses).exclude(status=SponsorReport.Status.CLOSED)
+        ),
+        reports_returned=_count(
+            _reports_of_outer(status=SponsorReport.Status.CHANGES_REQUESTED, status__in=statuses)
+        ),
+        # The report a person is waiting on, if any (for the portal's links).
+        open_report_id=Subquery(
+            _reports_of_outer(status__in=SponsorReport.Status.open())
+            .filter(status__in=statuses)
+            .values("pk")[:1]
+        ),
         reports_awaiting=_count(
             SponsorReport.objects.filter(
                 engagement=OuterRef("pk"),
@@ -148,6 +165,30 @@ def with_report_counts(queryset, *, statuses):
             .values("period_end")[:1]
         ),
     )
+
+
+def with_my_scores(queryset, rater):
+    """
+    What the coachee or the sponsor still has to score: the baseline (once
+    every objective is approved) and, for the sponsor, released reports.
+    """
+    objectives = Objective.objects.filter(engagement=OuterRef("pk"))
+    mine = ObjectiveScore.objects.filter(
+        objective=OuterRef("pk"), milestone=ObjectiveScore.Milestone.BASELINE, rater=rater
+    )
+    queryset = queryset.annotate(
+        my_baseline_missing=Exists(objectives)
+        & ~Exists(objectives.filter(approved_by_coachee_at__isnull=True))
+        & Exists(objectives.exclude(Exists(mine)))
+    )
+    if rater == ObjectiveScore.Rater.SPONSOR:
+        scored = ObjectiveScore.objects.filter(report=OuterRef("pk"), rater=rater)
+        to_score = _reports_of_outer(status=SponsorReport.Status.RELEASED).exclude(Exists(scored))
+        queryset = queryset.annotate(
+            reports_to_score=_count(to_score),
+            report_to_score_id=Subquery(to_score.order_by("period_end").values("pk")[:1]),
+        )
+    return queryset
 
 
 def with_my_signature(queryset, user):
@@ -187,6 +228,7 @@ def portal_engagements(user, role):
         queryset = with_next_session(queryset)
         queryset = with_report_counts(queryset, statuses=list(SponsorReport.Status.values))
     if role == Role.COACHEE:
+        queryset = with_my_scores(queryset, ObjectiveScore.Rater.COACHEE)
         queryset = queryset.prefetch_related(
             Prefetch("objectives", queryset=Objective.objects.order_by("position")),
             Prefetch(
@@ -200,6 +242,7 @@ def portal_engagements(user, role):
     elif role == Role.SPONSOR:
         queryset = with_next_session(queryset, sponsor=True)
         queryset = with_report_counts(queryset, statuses=[SponsorReport.Status.RELEASED])
+        queryset = with_my_scores(queryset, ObjectiveScore.Rater.SPONSOR)
         queryset = queryset.annotate(
             synthesis_released=Exists(
                 ClosingReview.objects.filter(
@@ -236,10 +279,12 @@ def upcoming_sessions_for_coachee(user, *, limit=5):
 
 
 def objectives_for(engagement, roles):
+    """The objectives, each with the scores the roles may see (``permissions.visible_scores``)."""
     if not permissions.can_view_objectives(roles):
         return Objective.objects.none()
+    scores = ObjectiveScore.objects.filter(permissions.visible_scores(roles))
     return engagement.objectives.prefetch_related(
-        Prefetch("scores", queryset=ObjectiveScore.objects.order_by("scored_at"))
+        Prefetch("scores", queryset=scores.order_by("scored_at", "pk"))
     ).order_by("position")
 
 
@@ -260,12 +305,31 @@ def sessions_for(engagement, roles):
 
 
 def reports_for(engagement, roles):
+    """The reports the roles may read, latest first (the sponsor: released ones only)."""
+    return engagement.reports.filter(
+        status__in=permissions.report_statuses_visible(roles)
+    ).order_by("-period_end", "-pk")
+
+
+def report_for(engagement, roles, pk):
+    """
+    One report the roles may read, with its progress per objective and the
+    scores they may see; ``SponsorReport.DoesNotExist`` otherwise.
+    """
+    scores = ObjectiveScore.objects.filter(permissions.visible_scores(roles))
     return (
-        engagement.reports.filter(status__in=permissions.report_statuses_visible(roles))
+        reports_for(engagement, roles)
+        .select_related("author")
         .prefetch_related(
-            Prefetch("scores", queryset=ObjectiveScore.objects.select_related("objective"))
+            Prefetch(
+                "objective_progress",
+                queryset=ReportProgress.objects.select_related("objective").order_by(
+                    "objective__position"
+                ),
+            ),
+            Prefetch("scores", queryset=scores),
         )
-        .order_by("-period_end")
+        .get(pk=pk)
     )
 
 

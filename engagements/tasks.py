@@ -13,7 +13,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from . import calendar, emails, permissions
-from .models import CoachingSession, Convention, Engagement, User
+from .models import CoachingSession, Convention, Engagement, SponsorReport, User
 from .tokens import invitation_path
 
 PARTIES = ("coach", "coachee", "sponsor")
@@ -278,3 +278,85 @@ def seal_pending_conventions():
     for convention_id in waiting:
         seal_convention.delay(convention_id)
     return len(waiting)
+
+
+# -- sponsor reports ---------------------------------------------------------------
+
+
+def _report(report_id):
+    return SponsorReport.objects.select_related(
+        "engagement__coach__user", "engagement__coachee", "engagement__sponsor"
+    ).get(pk=report_id)
+
+
+def _report_link(report):
+    return settings.SITE_URL + report.get_absolute_url()
+
+
+@shared_task(**RETRY)
+def send_report_submitted(report_id, occasion):
+    """The coach submitted a report: the coachee is asked to read and approve it."""
+    report = _report(report_id)
+    if report.status != SponsorReport.Status.AWAITING_APPROVAL:
+        return 0
+    return _notify(
+        report.engagement,
+        roles=("coachee",),
+        occasion=f"report-submitted:{report_id}:{occasion}",
+        name="report_submitted",
+        context={"report": report, "link": _report_link(report)},
+    )
+
+
+@shared_task(**RETRY)
+def send_report_returned(report_id, occasion):
+    """The coachee returned a report: the coach is told (the sponsor never is)."""
+    report = _report(report_id)
+    return _notify(
+        report.engagement,
+        roles=("coach",),
+        occasion=f"report-returned:{report_id}:{occasion}",
+        name="report_returned",
+        context={
+            "report": report,
+            "link": settings.SITE_URL
+            + reverse("report_edit", args=[report.engagement_id, report.pk]),
+        },
+    )
+
+
+@shared_task(**RETRY)
+def send_report_released(report_id):
+    """The coachee approved a report: the sponsor may read it and score; the coach is told."""
+    report = _report(report_id)
+    if report.status != SponsorReport.Status.RELEASED:
+        return 0
+    return _notify(
+        report.engagement,
+        roles=("sponsor", "coach"),
+        occasion=f"report-released:{report_id}",
+        name="report_released",
+        context={"report": report, "link": _report_link(report)},
+    )
+
+
+@shared_task
+def remind_reports_due():
+    """
+    Periodic (beat): tell each coach, once per engagement, that its mid-point
+    report is due and not started.
+    """
+    from .services.reporting import reports_due
+
+    sent = 0
+    for engagement in reports_due():
+        sent += _notify(
+            engagement,
+            roles=("coach",),
+            occasion=f"report-due:{engagement.pk}",
+            name="report_due",
+            context={
+                "link": settings.SITE_URL + reverse("report_new", args=[engagement.pk]),
+            },
+        )
+    return sent

@@ -4,7 +4,7 @@ from django.urls import path, reverse_lazy
 
 from . import views
 from .forms import PasswordResetForm
-from .views import convention, kickoff, sessions
+from .views import convention, kickoff, reporting, sessions
 
 public = login_not_required
 
@@ -111,8 +111,8 @@ urlpatterns = [
         name="objective_delete",
     ),
     path(
-        "accompagnements/<int:pk>/cadrage/scores/",
-        kickoff.baseline_scores,
+        "accompagnements/<int:pk>/scores-de-depart/",
+        reporting.baseline_scores,
         name="baseline_scores",
     ),
     # Convention
@@ -187,6 +187,38 @@ urlpatterns += [
         "accompagnements/<int:pk>/disponibilites/",
         sessions.availability_save,
         name="availability_save",
+    ),
+    # Sponsor reports
+    path("accompagnements/<int:pk>/rapports/nouveau/", reporting.report_new, name="report_new"),
+    path(
+        "accompagnements/<int:pk>/rapports/<int:report_id>/",
+        reporting.report_detail,
+        name="report_detail",
+    ),
+    path(
+        "accompagnements/<int:pk>/rapports/<int:report_id>/redaction/",
+        reporting.report_edit,
+        name="report_edit",
+    ),
+    path(
+        "accompagnements/<int:pk>/rapports/<int:report_id>/approbation/",
+        reporting.report_approve,
+        name="report_approve",
+    ),
+    path(
+        "accompagnements/<int:pk>/rapports/<int:report_id>/renvoi/",
+        reporting.report_return,
+        name="report_return",
+    ),
+    path(
+        "accompagnements/<int:pk>/rapports/<int:report_id>/scores/",
+        reporting.report_scores,
+        name="report_scores",
+    ),
+    path(
+        "accompagnements/<int:pk>/rapports/<int:report_id>/rapport.pdf",
+        reporting.report_pdf,
+        name="report_pdf",
     ),
     # Calendars
     path("calendrier/", sessions.calendar_settings, name="calendar_settings"),

@@ -281,6 +281,23 @@ RULES = {
         (Status.CONTRACTING, Status.WITHDRAWN, Status.CANCELLED),
         _("A signed convention stays on file: it cannot be voided."),
     ),
+    # Sponsor reports (DOMAIN.md step 4): started while the engagement is
+    # active; one already open may still be finished during the closing review.
+    "start_report": Rule(
+        (Status.ACTIVE,), _("Reports to the sponsor are written while the engagement is active.")
+    ),
+    "handle_report": Rule(
+        (Status.ACTIVE, Status.CLOSING), _("The engagement has ended: this report is closed.")
+    ),
+    # Goal-attainment scores: the baseline around the kickoff (until the first
+    # report), the sponsor's observed score on each released report.
+    "score_baseline": Rule(
+        (Status.KICKOFF, Status.CONTRACTING, Status.ACTIVE),
+        _("Baseline scores are given at the start of the engagement."),
+    ),
+    "score_report": Rule(
+        (Status.ACTIVE, Status.CLOSING), _("The engagement has ended: scores are closed.")
+    ),
     # Sessions used and remaining are worth showing once the convention is out.
     "show_progress": Rule(
         tuple(s for s in Status.values if s not in (Status.DRAFT, Status.KICKOFF)),
@@ -318,6 +335,11 @@ def allows(engagement, action):
     except TransitionError:
         return False
     return True
+
+
+def states_allowing(action):
+    """The states in which ``action`` may happen, for a query over many engagements."""
+    return RULES[action].states
 
 
 def permitted(engagement):
@@ -404,7 +426,6 @@ def steps(engagement, history):
 
 # -- what comes next, for the portals -----------------------------------------
 
-REPORT_EVERY_DAYS = 90
 CLOSING_WARNING_DAYS = 45
 
 
@@ -412,14 +433,20 @@ CLOSING_WARNING_DAYS = 45
 class NextStep:
     text: str
     urgent: bool = False
+    # What the step is about, for the portal to link to the right page.
+    subject: str = ""
 
 
-def report_due(engagement, today):
-    """A sponsor report is due every quarter of an active engagement."""
-    if engagement.status != Status.ACTIVE:
+def report_due(engagement):
+    """
+    The mid-point report is due once about half the contracted development
+    sessions are used and no report has been started (others are written on
+    request). Uses the portal selectors' ``sessions_used`` and ``reports_started``.
+    """
+    if not allows(engagement, "start_report"):
         return False
-    last = getattr(engagement, "last_report_end", None) or engagement.start_date
-    return (today - last).days >= REPORT_EVERY_DAYS
+    half_used = engagement.sessions_used * 2 >= engagement.sessions_contracted
+    return half_used and not getattr(engagement, "reports_started", 0)
 
 
 def next_step(engagement, role, today):
@@ -433,7 +460,10 @@ def next_step(engagement, role, today):
         engagement, "my_signature_count", 0
     )
     if status == Status.CONTRACTING and i_must_sign and role != Role.HR:
-        return NextStep(gettext("Sign the convention"), urgent=True)
+        return NextStep(gettext("Sign the convention"), urgent=True, subject="sign")
+    # Annotated for the coachee and the sponsor once the objectives are agreed.
+    if getattr(engagement, "my_baseline_missing", False) and allows(engagement, "score_baseline"):
+        return NextStep(gettext("Give your baseline scores"), urgent=True, subject="baseline")
     if role == Role.COACH:
         if status == Status.DRAFT:
             return NextStep(gettext("Schedule the kickoff"), urgent=True)
@@ -441,9 +471,17 @@ def next_step(engagement, role, today):
             return NextStep(gettext("Record the kickoff and send the convention"), urgent=True)
         if status == Status.CONTRACTING:
             return NextStep(gettext("Awaiting signatures (%(count)s of 3)") % {"count": signatures})
+        if getattr(engagement, "reports_returned", 0):
+            return NextStep(
+                gettext("A report came back from the coachee"), urgent=True, subject="report"
+            )
         if status == Status.ACTIVE:
-            if report_due(engagement, today):
-                return NextStep(gettext("Sponsor report due"), urgent=True)
+            if report_due(engagement):
+                return NextStep(
+                    gettext("Mid-point report to the sponsor due"),
+                    urgent=True,
+                    subject="report_due",
+                )
             if (
                 engagement.sessions_used >= engagement.sessions_contracted
                 or (engagement.end_date - today).days <= CLOSING_WARNING_DAYS
@@ -459,8 +497,8 @@ def next_step(engagement, role, today):
             return NextStep(gettext("Kickoff meeting: agree on your objectives"))
         if status == Status.CONTRACTING:
             return NextStep(gettext("Waiting for the other signatures"))
-        if status == Status.ACTIVE and getattr(engagement, "reports_awaiting", 0):
-            return NextStep(gettext("A report awaits your approval"), urgent=True)
+        if getattr(engagement, "reports_awaiting", 0):
+            return NextStep(gettext("A report awaits your approval"), urgent=True, subject="report")
         if status == Status.CLOSING:
             return NextStep(gettext("Closing review: read and validate the synthesis"))
     if role == Role.SPONSOR:
@@ -468,6 +506,12 @@ def next_step(engagement, role, today):
             return NextStep(gettext("The kickoff meeting sets the objectives"))
         if status == Status.CONTRACTING:
             return NextStep(gettext("Waiting for the other signatures"))
+        if getattr(engagement, "reports_to_score", 0):
+            return NextStep(
+                gettext("A report is ready: read it and give your scores"),
+                urgent=True,
+                subject="report",
+            )
         if status == Status.CLOSING:
             return NextStep(gettext("Closing review under way"))
     if status == Status.ACTIVE:

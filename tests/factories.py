@@ -24,6 +24,7 @@ from engagements.models import (
     SharedSummary,
     Signature,
     SignatureChallenge,
+    ReportProgress,
     SponsorReport,
     StatusChange,
     User,
@@ -167,9 +168,24 @@ class SponsorReportFactory(factory.django.DjangoModelFactory):
         model = SponsorReport
 
     engagement = factory.SubFactory(EngagementFactory)
+    status = SponsorReport.Status.DRAFT
     period_start = factory.LazyFunction(timezone.localdate)
     period_end = factory.LazyAttribute(lambda o: o.period_start + timedelta(days=90))
     general_comment = "Bonne dynamique."
+    submitted_at = factory.LazyAttribute(
+        lambda o: None if o.status in ("draft", "changes_requested", "closed") else timezone.now()
+    )
+
+
+class ReportProgressFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = ReportProgress
+
+    report = factory.SubFactory(SponsorReportFactory)
+    objective = factory.SubFactory(
+        ObjectiveFactory, engagement=factory.SelfAttribute("..report.engagement")
+    )
+    text = "Progrès visibles."
 
 
 class ClosingReviewFactory(factory.django.DjangoModelFactory):

@@ -28,7 +28,7 @@ def one_of_everything():
     factories.SharedSummaryFactory(session=session, summary="SECRET-SUMMARY-MARKER")
     factories.ObjectiveScoreFactory()
     factories.SignatureFactory()
-    factories.SponsorReportFactory()
+    factories.ReportProgressFactory()
     factories.ClosingReviewFactory()
     factories.StatusChangeFactory()
     factories.AuditEventFactory()

@@ -195,28 +195,49 @@ def test_the_sponsor_cannot_write_objectives(engagement_in, sponsor):
     assert not engagement.objectives.exists()
 
 
-def test_baseline_scores_are_recorded_per_rater(client, ready, coach):
+def test_the_coachee_and_the_sponsor_each_give_their_own_baseline(client, ready, coachee, sponsor):
+    objectives = list(ready.objectives.order_by("position"))
+    for person, value in ((coachee, "-1"), (sponsor, "-2")):
+        client.force_login(person)
+        response = client.post(
+            reverse("baseline_scores", args=[ready.pk]),
+            {f"score_{objective.pk}": value for objective in objectives},
+        )
+        assert response.status_code == 302
+    scores = sorted(objectives[0].scores.values_list("rater", "score", "scored_by"))
+    assert scores == [("coachee", -1, coachee.pk), ("sponsor", -2, sponsor.pk)]
+
+
+def test_the_coach_never_scores(client, ready, coach):
     client.force_login(coach)
     objective = ready.objectives.first()
+    response = client.post(
+        reverse("baseline_scores", args=[ready.pk]), {f"score_{objective.pk}": "1"}
+    )
+    assert response.status_code == 404
+    assert not objective.scores.exists()
+
+
+def test_a_score_outside_the_scale_is_refused(client, ready, coachee):
+    client.force_login(coachee)
+    objectives = list(ready.objectives.all())
     response = client.post(
         reverse("baseline_scores", args=[ready.pk]),
-        {f"score_{objective.pk}_coachee": "-1", f"score_{objective.pk}_sponsor": "-2"},
-    )
-    assert response.status_code == 302
-    assert sorted(objective.scores.values_list("rater", "score")) == [
-        ("coachee", -1),
-        ("sponsor", -2),
-    ]
-
-
-def test_a_score_outside_the_scale_is_refused(client, ready, coach):
-    client.force_login(coach)
-    objective = ready.objectives.first()
-    response = client.post(
-        reverse("baseline_scores", args=[ready.pk]), {f"score_{objective.pk}_coachee": "5"}
+        {f"score_{objective.pk}": "5" for objective in objectives},
     )
     assert response.status_code == 200
-    assert not objective.scores.exists()
+    assert response.context["form"].errors
+    assert not objectives[0].scores.exists()
+
+
+def test_a_baseline_score_once_given_is_not_changed(client, ready, coachee):
+    client.force_login(coachee)
+    objectives = list(ready.objectives.all())
+    url = reverse("baseline_scores", args=[ready.pk])
+    client.post(url, {f"score_{objective.pk}": "0" for objective in objectives})
+    response = client.post(url, {f"score_{objective.pk}": "2" for objective in objectives})
+    assert response.status_code == 200
+    assert list(objectives[0].scores.values_list("score", flat=True)) == [0]
 
 
 # -- sending ------------------------------------------------------------------------------

@@ -223,7 +223,7 @@ def test_reading_reports_and_the_closing_review_is_logged(client, engagement_in,
         engagement=engagement, status="released", approved_at=now, released_at=now
     )
     client.force_login(sponsor)
-    client.get(engagement.get_absolute_url())
+    client.get(report.get_absolute_url())
     event = AuditEvent.objects.get(action="view")
     assert (event.actor, event.record_type, event.record_id) == (
         sponsor,

@@ -1,5 +1,7 @@
 """The engagement page shows each role exactly its sections."""
 
+from datetime import date
+
 import pytest
 from django.utils import timezone
 
@@ -13,18 +15,20 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def full(engagement_in):
     engagement = engagement_in(Engagement.Status.CLOSING)
-    factories.ObjectiveFactory(engagement=engagement, title="OBJECTIVE-TITLE")
+    objective = factories.ObjectiveFactory(engagement=engagement, title="OBJECTIVE-TITLE")
     session = factories.CoachingSessionFactory(engagement=engagement, status="held")
     factories.SharedSummaryFactory(session=session, summary="SHARED-SUMMARY")
     factories.PrivateNoteFactory(session=session, body="PRIVATE-NOTE")
     now = timezone.now()
-    factories.SponsorReportFactory(
+    report = factories.SponsorReportFactory(
         engagement=engagement,
         status="released",
         approved_at=now,
         released_at=now,
-        progress="RELEASED-REPORT",
+        period_start=date(2026, 1, 5),
+        period_end=date(2026, 3, 5),
     )
+    factories.ReportProgressFactory(report=report, objective=objective, text="RELEASED-REPORT")
     factories.ClosingReviewFactory(
         engagement=engagement,
         status=ClosingReview.Status.RELEASED,
@@ -58,7 +62,9 @@ def test_each_role_sees_exactly_its_sections(request, client, full, persona):
     client.force_login(persona)
     page = client.get(full.get_absolute_url()).content.decode()
     role = request.node.callspec.params["persona"]
-    seen = tuple(marker in page for marker in MARKERS)
+    # The page lists the released report and links to it; its text is on the report's page.
+    report_link = full.reports.get().get_absolute_url()
+    seen = tuple((report_link if m == "RELEASED-REPORT" else m) in page for m in MARKERS)
     assert seen == EXPECTED[role]
 
 

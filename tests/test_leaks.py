@@ -10,6 +10,7 @@ from urllib.parse import urljoin, urlparse
 
 import pytest
 from django.core import mail
+from django.urls import reverse
 
 from engagements.models import ClosingReview, Engagement, SponsorReport
 from engagements.services.engagements import engagement_withdraw
@@ -28,20 +29,30 @@ def confidential(engagement_in):
     factories.SharedSummaryFactory(
         session=held, summary=f"summary {MARKER}", action_plan=f"plan {MARKER}"
     )
-    for status in (SponsorReport.Status.DRAFT, SponsorReport.Status.AWAITING_APPROVAL):
-        factories.SponsorReportFactory(
+    objective = factories.ObjectiveFactory(engagement=engagement)
+    # Reports the sponsor must never read: one awaiting the coachee's approval
+    # (one report is open at a time) and one closed by a withdrawal.
+    for status in (SponsorReport.Status.AWAITING_APPROVAL, SponsorReport.Status.CLOSED):
+        unreleased = factories.SponsorReportFactory(
             engagement=engagement,
             status=status,
-            progress=f"progress {MARKER}",
             general_comment=f"comment {MARKER}",
+            coachee_comment=f"coachee {MARKER}",
         )
-    factories.SponsorReportFactory(
+        factories.ReportProgressFactory(
+            report=unreleased, objective=objective, text=f"progress {MARKER}"
+        )
+    released = factories.SponsorReportFactory(
         engagement=engagement,
         status=SponsorReport.Status.RELEASED,
         approved_at=held.starts_at,
         released_at=held.starts_at,
-        progress="Released progress the sponsor may read",
+        general_comment="Released comment the sponsor may read",
+        # Returned once before it was approved: the sponsor never learns it.
         coachee_comment=f"coachee {MARKER}",
+    )
+    factories.ReportProgressFactory(
+        report=released, objective=objective, text="Released progress the sponsor may read"
     )
     factories.ClosingReviewFactory(
         engagement=engagement,
@@ -53,7 +64,14 @@ def confidential(engagement_in):
 
 
 def body(response):
+    """The text of a page, or of a PDF (its extracted text: what a reader sees)."""
     content = b"".join(response.streaming_content) if response.streaming else response.content
+    if content.startswith(b"%PDF"):
+        import io
+
+        from pypdf import PdfReader
+
+        return "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(content)).pages)
     return content.decode(errors="ignore")
 
 
@@ -94,8 +112,11 @@ def test_confidential_content_never_appears_on_any_page(request, client, confide
 
 def test_the_sponsor_reads_the_released_report_only(client, confidential, sponsor):
     client.force_login(sponsor)
-    page = client.get(confidential.get_absolute_url()).content.decode()
-    assert "Released progress the sponsor may read" in page
+    pages = crawl(client)
+    report = confidential.reports.get(status=SponsorReport.Status.RELEASED)
+    assert "Released progress the sponsor may read" in pages[report.get_absolute_url()]
+    pdf = reverse("report_pdf", args=[confidential.pk, report.pk])
+    assert "Released progress the sponsor may read" in pages[pdf]  # the crawl read the PDF
 
 
 def test_the_coach_and_the_coachee_do_see_their_shared_content(

@@ -59,6 +59,12 @@ POLICY = {
     "convention_signed_document": only(["coach", "coachee", "sponsor", "hr"]),
     "engagement_terms": only(["coach"]),
     "sessions": only(["coach", "coachee"]),
+    # The world's report is released: the three parties read it, nobody edits it.
+    "report_new": only(["coach"]),
+    "report_detail": only(["coach", "coachee", "sponsor"]),
+    "report_edit": only(["coach"], status=REDIRECT),  # released: back to the report
+    "report_pdf": only(["coach", "coachee", "sponsor"]),
+    "baseline_scores": only(["coachee", "sponsor"]),
     "session_detail": only(["coach", "coachee"]),
     "calendar_settings": only(["coach", "coachee", "sponsor", "hr", "other_coach", "other_hr"]),
     "calendar_feed": everyone(NOT_FOUND),  # public, but only with a live token
@@ -71,7 +77,6 @@ POLICY = {
             "objective_edit",
             "objective_approve",
             "objective_delete",
-            "baseline_scores",
             "convention_send",
             "convention_code",
             "convention_sign_submit",
@@ -83,6 +88,9 @@ POLICY = {
             "session_notes",
             "availability_request",
             "availability_save",
+            "report_approve",
+            "report_return",
+            "report_scores",
         ]
     },
 }
@@ -94,7 +102,12 @@ POST_POLICY = {
     "objective_edit": ["coach", "coachee"],
     "objective_approve": ["coachee"],
     "objective_delete": ["coach", "coachee"],
-    "baseline_scores": ["coach"],
+    "baseline_scores": ["coachee", "sponsor"],
+    "report_new": ["coach"],
+    "report_edit": ["coach"],
+    "report_approve": ["coachee"],
+    "report_return": ["coachee"],
+    "report_scores": ["sponsor"],
     "convention_send": ["coach"],
     "convention_code": ["coach", "coachee", "sponsor"],
     "convention_sign_submit": ["coach", "coachee", "sponsor"],
@@ -146,6 +159,8 @@ def url_for(name, engagement):
         kwargs["objective_id"] = engagement.objectives.get().pk
     if "session_id" in pattern:
         kwargs["session_id"] = engagement.sessions.get().pk
+    if "report_id" in pattern:
+        kwargs["report_id"] = engagement.reports.get().pk
     if "token" in pattern and "uidb64" not in pattern:
         kwargs["token"] = "not-a-live-token"
     return reverse(name, kwargs=kwargs)
@@ -155,8 +170,15 @@ def url_for(name, engagement):
 def world(engagement_in, hr, other_coach, other_hr, outsider):
     """The persona engagement, active, with a signed convention and an objective."""
     engagement = engagement_in(Engagement.Status.ACTIVE)
-    factories.ObjectiveFactory(engagement=engagement)
+    objective = factories.ObjectiveFactory(engagement=engagement)
     factories.CoachingSessionFactory(engagement=engagement)
+    report = factories.SponsorReportFactory(
+        engagement=engagement,
+        status="released",
+        approved_at=timezone.now(),
+        released_at=timezone.now(),
+    )
+    factories.ReportProgressFactory(report=report, objective=objective)
     factories.ConventionFactory(
         engagement=engagement,
         status=Convention.Status.SIGNED,

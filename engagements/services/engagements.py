@@ -22,6 +22,7 @@ from ..models import (
 )
 from .accounts import person_get_or_invite
 from .convention import convention_is_binding, convention_send, convention_void
+from .reporting import reports_close_open
 from .sessions import cancel_and_notify
 
 
@@ -123,8 +124,9 @@ def engagement_open(
 def _stop_pending_work(engagement, *, by):
     """
     Cancel the sessions still to come (their parties get the calendar
-    cancellation) and void a convention still waiting for signatures (one
-    the three parties have signed is binding: it is sealed and kept). A
+    cancellation), void a convention still waiting for signatures (one the
+    three parties have signed is binding: it is sealed and kept), and close
+    a report still being written or approved (it is never released). A
     session that has already begun is left for the coach to record.
     """
     now = clock.now()
@@ -134,6 +136,7 @@ def _stop_pending_work(engagement, *, by):
         cancel_and_notify(session, by=by, late=False, now=now)
     if not convention_is_binding(engagement):
         convention_void(engagement=engagement)
+    reports_close_open(engagement=engagement)
 
 
 def engagement_withdraw(

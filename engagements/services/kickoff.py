@@ -12,7 +12,6 @@ from ..models import (
     Engagement,
     Kickoff,
     Objective,
-    ObjectiveScore,
     Role,
     User,
 )
@@ -150,25 +149,3 @@ def objective_delete(*, objective: Objective, user: User) -> None:
     with transaction.atomic():
         _require_objective_editor(objective.engagement, user)
         objective.delete()
-
-
-def baseline_scores_save(*, engagement: Engagement, coach: User, scores: dict) -> None:
-    """
-    Record the baseline goal-attainment scores given at the kickoff meeting:
-    ``scores`` maps (objective id, rater) to a score from −2 to +2. The coach
-    records them as each party expressed them.
-    """
-    if not workflow.allows(engagement, "edit_objectives"):
-        raise ApplicationError(_("Baseline scores are recorded at the kickoff."))
-    objectives = {o.pk: o for o in engagement.objectives.all()}
-    with transaction.atomic():
-        for (objective_id, rater), score in scores.items():
-            if objective_id not in objectives or score is None:
-                continue
-            ObjectiveScore.objects.update_or_create(
-                objective=objectives[objective_id],
-                milestone=ObjectiveScore.Milestone.BASELINE,
-                rater=rater,
-                report=None,
-                defaults={"score": score, "scored_by": coach, "scored_at": clock.now()},
-            )

@@ -81,3 +81,15 @@ def confidential_views_log(*, user, engagement, records, ip_address="") -> None:
             for record in records
         ]
     )
+
+
+def record_download_log(*, user, engagement, record, ip_address="") -> None:
+    """Every download of a confidential document (a report's PDF...) is logged."""
+    AuditEvent.objects.create(
+        actor=user,
+        engagement=engagement,
+        action=AuditEvent.Action.DOWNLOAD,
+        record_type=record._meta.model_name,
+        record_id=record.pk,
+        ip_address=ip_address or None,
+    )

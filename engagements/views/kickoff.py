@@ -1,4 +1,4 @@
-"""The tripartite kickoff: the meeting, its outcome, the objectives and the baseline scores."""
+"""The tripartite kickoff: the meeting, its outcome and the objectives."""
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
@@ -6,9 +6,9 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
-from .. import permissions, selectors, workflow
-from ..forms import BaselineScoresForm, KickoffOutcomeForm, KickoffScheduleForm, ObjectiveForm
-from ..models import CoachingSession, Convention, Kickoff, Role
+from .. import method, permissions, selectors, workflow
+from ..forms import KickoffOutcomeForm, KickoffScheduleForm, ObjectiveForm
+from ..models import CoachingSession, Convention, Kickoff, ObjectiveScore, Role
 from ..services import convention as convention_service
 from ..services import kickoff as kickoff_service
 from .common import engagement_for_rule as _engagement_for
@@ -39,7 +39,7 @@ def kickoff_schedule(request, pk):
 
 @require_http_methods(["GET"])
 def kickoff(request, pk):
-    """The kickoff workspace: outcome, objectives, baseline (coach); approvals (coachee)."""
+    """The kickoff workspace: outcome and objectives (coach); wording and approvals (coachee)."""
     engagement, roles = _engagement_for(request, pk, rule=permissions.can_edit_objectives)
     return _render_kickoff(request, engagement, roles)
 
@@ -71,22 +71,24 @@ def _render_kickoff(request, engagement, roles, **forms):
             else None
         ),
         "objective_form": forms.get("objective_form") or ObjectiveForm(),
-        "scores_form": forms.get("scores_form")
-        or BaselineScoresForm(objectives=objectives, initial=_baseline_initial(objectives)),
+        # The practice's situations and traps, in the engagement's language
+        # (the objectives go into its convention).
+        "themes": method.themes(engagement.language) if Role.COACH in roles else [],
+        "can_score": "score_baseline" in permitted
+        and Role.COACHEE in roles
+        and objectives
+        and all(o.approved_by_coachee_at for o in objectives),
+        "baseline_given": any(
+            score.milestone == ObjectiveScore.Milestone.BASELINE
+            and score.rater == ObjectiveScore.Rater.COACHEE
+            for objective in objectives
+            for score in objective.scores.all()
+        ),
         "problems": convention_service.readiness_problems(engagement),
         "can_send": Role.COACH in roles and "send_convention" in permitted,
         "out_for_signature": engagement.conventions.filter(status=Convention.Status.SENT).exists(),
     }
     return render(request, "engagements/kickoff.html", context)
-
-
-def _baseline_initial(objectives):
-    return {
-        f"score_{objective.pk}_{score.rater}": str(score.score)
-        for objective in objectives
-        for score in objective.scores.all()
-        if score.milestone == "baseline"
-    }
 
 
 @require_POST
@@ -172,21 +174,3 @@ def objective_delete(request, pk, objective_id):
     else:
         messages.success(request, _("Objective removed."))
     return redirect("kickoff", pk=engagement.pk)
-
-
-@require_POST
-def baseline_scores(request, pk):
-    engagement, roles = _engagement_for(request, pk, rule=permissions.can_manage_engagement)
-    objectives = list(selectors.objectives_for(engagement, roles))
-    form = BaselineScoresForm(request.POST, objectives=objectives)
-    if form.is_valid():
-        try:
-            kickoff_service.baseline_scores_save(
-                engagement=engagement, coach=request.user, scores=form.scores()
-            )
-        except ValidationError as error:
-            show_refusal(request, error, form=form)
-        else:
-            messages.success(request, _("Baseline scores saved."))
-            return redirect("kickoff", pk=engagement.pk)
-    return _render_kickoff(request, engagement, roles, scores_form=form)

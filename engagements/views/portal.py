@@ -7,14 +7,15 @@ from django.core.paginator import Paginator
 from django.db.models import Q
 from django.http import FileResponse, Http404
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.text import slugify
 from django.views.decorators.http import require_GET
 
-from .. import permissions, selectors, workflow
+from .. import charts, permissions, selectors, workflow
 from ..auth import client_ip
 from ..forms import HRFilterForm
-from ..models import Convention, Engagement, Role
+from ..models import Convention, Engagement, ObjectiveScore, Role, SponsorReport
 from ..services import convention as convention_service
 from ..services import privacy
 
@@ -45,11 +46,29 @@ def _portal_lists(request, role):
     )
     for engagement in engagements:
         engagement.next = workflow.next_step(engagement, role, today)
+        engagement.next_url = _next_step_url(engagement)
         engagement.shows_progress = workflow.allows(engagement, "show_progress")
     return (
         [e for e in engagements if not e.is_terminal],
         [e for e in engagements if e.is_terminal],
     )
+
+
+def _next_step_url(engagement):
+    """The page where the person does their next step (the engagement page by default)."""
+    pk = engagement.pk
+    subject = engagement.next.subject
+    if subject == "baseline":
+        return reverse("baseline_scores", args=[pk])
+    if subject == "report_due":
+        return reverse("report_new", args=[pk])
+    if subject == "report":
+        report_id = getattr(engagement, "report_to_score_id", None) or getattr(
+            engagement, "open_report_id", None
+        )
+        if report_id:
+            return reverse("report_detail", args=[pk, report_id])
+    return engagement.get_absolute_url()
 
 
 @require_GET
@@ -152,6 +171,8 @@ def engagement_detail(request, pk):
     sessions = list(selectors.sessions_for(engagement, roles))
     session_view = permissions.session_view(roles)
     conventions = list(selectors.conventions_for(engagement, roles))
+    objectives = list(selectors.objectives_for(engagement, roles))
+    counts = selectors.session_counts(engagement)
     can_sign = permissions.can_sign_convention(roles)
     sign_version = next(
         (
@@ -163,12 +184,18 @@ def engagement_detail(request, pk):
         ),
         None,
     )
-    privacy.confidential_views_log(
-        user=request.user,
-        engagement=engagement,
-        records=[*reports, *([closing_review] if closing_review else [])],
-        ip_address=client_ip(request),
-    )
+    permitted = workflow.permitted(engagement)
+    rater = permissions.score_rater(roles)
+    # What the mid-point rule needs (the portals annotate the same two figures).
+    engagement.sessions_used = counts["used"]
+    engagement.reports_started = sum(r.status != SponsorReport.Status.CLOSED for r in reports)
+    if closing_review:
+        privacy.confidential_views_log(
+            user=request.user,
+            engagement=engagement,
+            records=[closing_review],
+            ip_address=client_ip(request),
+        )
     return render(
         request,
         "engagements/engagement_detail.html",
@@ -178,16 +205,33 @@ def engagement_detail(request, pk):
             "history": history,
             "steps": workflow.steps(engagement, history),
             "actions": {t.name for t in workflow.allowed_transitions(engagement, request.user)},
-            "permitted": workflow.permitted(engagement),
-            "objectives": list(selectors.objectives_for(engagement, roles)),
+            "permitted": permitted,
+            "objectives": objectives,
             "can_view_objectives": permissions.can_view_objectives(roles),
+            "charts": charts.objective_charts(objectives, reports)
+            if permissions.can_view_scores(roles) and objectives
+            else [],
+            "is_sponsor": permissions.can_give_observed_scores(roles),
+            "baseline_to_give": rater
+            and "score_baseline" in permitted
+            and objectives
+            and all(o.approved_by_coachee_at for o in objectives)
+            and not any(
+                s.milestone == ObjectiveScore.Milestone.BASELINE and s.rater == rater
+                for o in objectives
+                for s in o.scores.all()
+            ),
             "session_view": session_view,
             "sessions": sessions,
-            "counts": selectors.session_counts(engagement),
+            "counts": counts,
             "can_view_summaries": permissions.can_view_shared_summaries(roles),
             "can_view_private_notes": permissions.can_view_private_notes(roles),
             "reports": reports,
             "can_view_reports": bool(permissions.report_statuses_visible(roles)),
+            "can_start_report": permissions.can_write_reports(roles)
+            and "start_report" in permitted
+            and not any(r.status in SponsorReport.Status.open() for r in reports),
+            "report_due": permissions.can_write_reports(roles) and workflow.report_due(engagement),
             "conventions": conventions,
             "can_sign": can_sign,
             "sign_version": sign_version,

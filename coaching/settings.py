@@ -278,6 +278,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "engagements.tasks.seal_pending_conventions",
         "schedule": 60 * 10,
     },
+    "generate-pending-syntheses": {
+        "task": "engagements.tasks.generate_pending_syntheses",
+        "schedule": 60 * 10,
+    },
     "remind-reports-due": {
         "task": "engagements.tasks.remind_reports_due",
         "schedule": 60 * 60,

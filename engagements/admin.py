@@ -325,18 +325,12 @@ class ReportProgressAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 
 
 @admin.register(ClosingReview)
-class ClosingReviewAdmin(admin.ModelAdmin):
-    list_display = ["engagement", "status", "coachee_validated_at", "released_at"]
+class ClosingReviewAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """Written by the coach and co-validated by the coachee in the app only."""
+
+    list_display = ["engagement", "status", "coachee_validated_at", "completed_at"]
     list_filter = ["status"]
     list_select_related = ["engagement__coachee"]
-    raw_id_fields = ["engagement"]
-    readonly_fields = [
-        "status",
-        "coachee_validated_at",
-        "released_at",
-        "synthesis_pdf",
-        "synthesis_sha256",
-    ]
 
 
 @admin.register(AuditEvent)

@@ -8,7 +8,7 @@ from django.contrib.auth import forms as auth_forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from .models import Engagement, Format, Language, Organization
+from .models import ClosingReview, Engagement, Format, Language, Organization
 from .services.engagements import TERM_FIELDS
 
 
@@ -414,3 +414,49 @@ class PasswordResetForm(auth_forms.PasswordResetForm):
         from .models import User
 
         return User.objects.filter(email__iexact=email.strip(), is_active=True)
+
+
+class ClosingStartForm(_NoTagHelperMixin, forms.Form):
+    """What happens to the development sessions still planned when the closing review starts."""
+
+    planned_sessions = forms.ChoiceField(
+        label=_("The development sessions still planned"),
+        choices=[
+            ("cancel", _("Cancel them: everyone invited is told")),
+            ("keep", _("Keep them: they take place during the closing review")),
+        ],
+        widget=forms.RadioSelect,
+        initial="cancel",
+    )
+
+
+class SynthesisForm(_NoTagHelperMixin, forms.ModelForm):
+    """The coach's synthesis; the parts are the model's (``ClosingReview.PARTS``)."""
+
+    class Meta:
+        model = ClosingReview
+        fields = list(ClosingReview.PARTS)
+        widgets = {part: forms.Textarea(attrs={"rows": 5}) for part in ClosingReview.PARTS}
+        help_texts = {
+            "learnings": _("What the coachee has learned about her or his practice and role."),
+            "objectives_assessment": _(
+                "Objective by objective, how far it was reached, in the light of the final scores."
+            ),
+            "recommendations": _("What the coachee can pursue alone, and with whom."),
+        }
+
+
+class SynthesisValidateForm(forms.Form):
+    """The coachee's choice, part by part, of what the sponsor receives."""
+
+    shared_parts = forms.MultipleChoiceField(
+        label=_("What your sponsor receives"),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+
+    def __init__(self, *args, review, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["shared_parts"].choices = [
+            (name, label) for name, label, _text, _shared in review.parts()
+        ]

@@ -284,6 +284,13 @@ class Engagement(models.Model):
     availability_requested_at = models.DateTimeField(
         _("availability asked at"), null=True, blank=True
     )
+    closing_requested_at = models.DateTimeField(
+        _("closing review asked for by the coachee at"), null=True, blank=True
+    )
+    # Said at withdrawal; only the coach learns it (permissions.py).
+    closing_session_wanted = models.BooleanField(
+        _("the coachee would welcome a closing session"), default=False, editable=False
+    )
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
@@ -754,6 +761,8 @@ class CoachingSession(models.Model):
         DEVELOPMENT = "development", _("development session")
         MIDPOINT = "midpoint", _("tripartite mid-point review")
         CLOSING = "closing", _("tripartite closing review")
+        # After a withdrawal, if the coachee wished it: coach and coachee only.
+        FAREWELL = "farewell", _("closing session with the coach")
 
         @classmethod
         def tripartite(cls):
@@ -815,7 +824,7 @@ class CoachingSession(models.Model):
                 name="session_duration_range",
             ),
             models.CheckConstraint(
-                condition=Q(kind__in=["kickoff", "development", "midpoint", "closing"]),
+                condition=Q(kind__in=["kickoff", "development", "midpoint", "closing", "farewell"]),
                 name="session_kind_valid",
             ),
             models.CheckConstraint(
@@ -1061,15 +1070,27 @@ class ReportProgress(models.Model):
 
 class ClosingReview(models.Model):
     """
-    The written synthesis of the closing review. The coachee co-validates it;
-    only ``sponsor_summary`` is released to the sponsor.
+    The closing review's written synthesis (DOMAIN.md step 5). The coach
+    writes it; the coachee co-validates it (approves, or returns it with a
+    comment) and chooses, part by part, what the sponsor receives. The final
+    synthesis PDF then exists in two sealed versions: the coachee's (whole)
+    and the sponsor's (the shared parts only). Generating them completes the
+    engagement.
+
+        draft (coach) -> awaiting the coachee -> validated -> completed (PDFs)
+                              `-> returned with her comment -> draft again
     """
 
     class Status(models.TextChoices):
         DRAFT = "draft", _("draft")
         AWAITING_COACHEE = "awaiting_coachee", _("awaiting the coachee's validation")
+        CHANGES_REQUESTED = "changes_requested", _("returned to the coach by the coachee")
         VALIDATED = "validated", _("validated by the coachee")
-        RELEASED = "released", _("final synthesis released")
+        COMPLETED = "completed", _("final synthesis issued")
+
+    # The parts of the synthesis, in the order of the document; the coachee
+    # decides for each whether the sponsor receives it.
+    PARTS = ("learnings", "metacognitive_skills", "objectives_assessment", "recommendations")
 
     engagement = models.OneToOneField(
         Engagement,
@@ -1085,14 +1106,39 @@ class ClosingReview(models.Model):
         help_text=_("How the coachee now steps back, reads a situation, decides."),
     )
     objectives_assessment = models.TextField(_("how far each objective was reached"), blank=True)
-    recommendations = models.TextField(_("recommendations"), blank=True)
-    sponsor_summary = models.TextField(_("summary released to the sponsor"), blank=True)
+    recommendations = models.TextField(_("recommendations and next steps"), blank=True)
+    share_learnings = models.BooleanField(_("the sponsor receives what was learned"), default=False)
+    share_metacognitive_skills = models.BooleanField(
+        _("the sponsor receives the metacognitive skills"), default=False
+    )
+    share_objectives_assessment = models.BooleanField(
+        _("the sponsor receives how far each objective was reached"), default=False
+    )
+    share_recommendations = models.BooleanField(
+        _("the sponsor receives the recommendations"), default=False
+    )
+    coachee_comment = models.TextField(_("coachee's comment"), blank=True)
+    submitted_at = models.DateTimeField(_("submitted at"), null=True, blank=True)
+    returned_at = models.DateTimeField(_("returned at"), null=True, blank=True)
     coachee_validated_at = models.DateTimeField(
         _("validated by the coachee at"), null=True, blank=True
     )
-    synthesis_pdf = models.FileField(_("final synthesis PDF"), upload_to="syntheses/", blank=True)
-    synthesis_sha256 = models.CharField(_("SHA-256 of the synthesis"), max_length=64, blank=True)
-    released_at = models.DateTimeField(_("released at"), null=True, blank=True)
+    generation_requested_at = models.DateTimeField(
+        _("final synthesis asked for at"), null=True, blank=True
+    )
+    synthesis_pdf = models.FileField(
+        _("final synthesis (coachee's version)"), upload_to="syntheses/", blank=True
+    )
+    synthesis_sha256 = models.CharField(
+        _("SHA-256 of the coachee's version"), max_length=64, blank=True
+    )
+    sponsor_pdf = models.FileField(
+        _("final synthesis (sponsor's version)"), upload_to="syntheses/", blank=True
+    )
+    sponsor_sha256 = models.CharField(
+        _("SHA-256 of the sponsor's version"), max_length=64, blank=True
+    )
+    completed_at = models.DateTimeField(_("issued at"), null=True, blank=True)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
@@ -1101,22 +1147,63 @@ class ClosingReview(models.Model):
         verbose_name_plural = _("closing reviews")
         constraints = [
             models.CheckConstraint(
-                condition=Q(status__in=["draft", "awaiting_coachee", "validated", "released"]),
+                condition=Q(
+                    status__in=[
+                        "draft",
+                        "awaiting_coachee",
+                        "changes_requested",
+                        "validated",
+                        "completed",
+                    ]
+                ),
                 name="closing_review_status_valid",
             ),
             models.CheckConstraint(
-                condition=Q(status__in=["draft", "awaiting_coachee"])
+                condition=~Q(status__in=["validated", "completed"])
                 | Q(coachee_validated_at__isnull=False),
                 name="closing_review_validated_has_date",
             ),
             models.CheckConstraint(
-                condition=~Q(status="released") | Q(released_at__isnull=False),
-                name="closing_review_released_has_date",
+                condition=~Q(status="completed")
+                | (
+                    Q(completed_at__isnull=False)
+                    & ~Q(synthesis_pdf="")
+                    & ~Q(sponsor_pdf="")
+                    & ~Q(synthesis_sha256="")
+                    & ~Q(sponsor_sha256="")
+                ),
+                name="closing_review_completed_has_documents",
             ),
         ]
 
     def __str__(self):
         return str(gettext("Closing review — %(engagement)s") % {"engagement": self.engagement})
+
+    def get_absolute_url(self):
+        return reverse("synthesis", args=[self.engagement_id])
+
+    @property
+    def is_editable(self):
+        return self.status in (self.Status.DRAFT, self.Status.CHANGES_REQUESTED)
+
+    @property
+    def is_completed(self):
+        return self.status == self.Status.COMPLETED
+
+    def parts(self):
+        """(name, label, text, shared with the sponsor) for each part, in order."""
+        return [
+            (
+                name,
+                self._meta.get_field(name).verbose_name,
+                getattr(self, name),
+                getattr(self, f"share_{name}"),
+            )
+            for name in self.PARTS
+        ]
+
+    def shared_parts(self):
+        return [part for part in self.parts() if part[3]]
 
 
 class CalendarFeed(models.Model):

@@ -12,7 +12,7 @@ The confidentiality table of DOMAIN.md ("who sees what"), as code.
                                                                   Y (released)
     sponsor report, draft/awaiting          W      Y, approves    -                  -
     sponsor report, released                Y      Y              Y                  -
-    closing review and synthesis PDF        W      Y, validates   Y (released part)  -
+    closing review and synthesis PDF        W      Y, validates   Y (shared parts)   -
 
 Selectors build their querysets from these rules and views ask these
 functions before showing or changing anything; no rule lives anywhere else.
@@ -24,6 +24,7 @@ from enum import StrEnum
 from django.db.models import Exists, OuterRef, Q
 
 from .models import (
+    ClosingReview,
     Coach,
     CoachingSession,
     Engagement,
@@ -213,25 +214,90 @@ def visible_scores(roles):
     """
     Q on ObjectiveScore: the scores a person may see. Coach and coachee see
     every score; the sponsor his own, and the coachee's only as released
-    with an approved report; HR none.
+    with an approved report or with the shared part of the final synthesis;
+    HR none.
     """
     if _any(roles, {COACH, COACHEE}):
         return Q()
     if SPONSOR in roles:
-        return Q(rater=ObjectiveScore.Rater.SPONSOR) | Q(
-            milestone=ObjectiveScore.Milestone.REPORT, report__status=SponsorReport.Status.RELEASED
+        return _sponsor_scores(
+            Q(
+                objective__engagement__closing_review__status=ClosingReview.Status.COMPLETED,
+                objective__engagement__closing_review__share_objectives_assessment=True,
+            )
         )
     return Q(pk__in=[])
 
 
+def _sponsor_scores(final_shared):
+    """
+    The sponsor's own scores, the coachee's released with an approved report,
+    and her final scores where ``final_shared`` holds: they go with "how far
+    each objective was reached", if she shares that part of the synthesis.
+    """
+    return (
+        Q(rater=ObjectiveScore.Rater.SPONSOR)
+        | Q(milestone=ObjectiveScore.Milestone.REPORT, report__status=SponsorReport.Status.RELEASED)
+        | (Q(milestone=ObjectiveScore.Milestone.CLOSING) & final_shared)
+    )
+
+
+def synthesis_scores(review, *, version):
+    """Q on ObjectiveScore: the scores printed in one version of the final synthesis."""
+    if version == "coachee":
+        return Q()
+    return _sponsor_scores(Q() if review.share_objectives_assessment else Q(pk__in=[]))
+
+
 def can_view_closing_review(roles):
-    """The full closing review: coach and coachee."""
+    """The whole closing review: coach and coachee (the sponsor: the shared parts only)."""
     return _any(roles, {COACH, COACHEE})
 
 
-def can_view_released_synthesis(roles):
-    """The part of the closing review released to the sponsor."""
-    return _any(roles, {COACH, COACHEE, SPONSOR})
+def synthesis_statuses_visible(roles):
+    """
+    The closing-review statuses a person may read: the coach all of them, the
+    coachee once submitted to her, the sponsor only the issued synthesis.
+    """
+    Status = ClosingReview.Status
+    if COACH in roles:
+        return list(Status.values)
+    if COACHEE in roles:
+        return [s for s in Status.values if s != Status.DRAFT]
+    if SPONSOR in roles:
+        return [Status.COMPLETED]
+    return []
+
+
+def can_write_synthesis(roles):
+    return COACH in roles
+
+
+def can_validate_synthesis(roles):
+    """Only the coachee co-validates the synthesis and chooses what the sponsor receives."""
+    return COACHEE in roles
+
+
+def can_request_closing(roles):
+    return COACHEE in roles
+
+
+def can_start_closing(roles):
+    return COACH in roles
+
+
+def synthesis_versions(roles):
+    """
+    The versions of the final synthesis PDF a person may download: the coach
+    both, the coachee hers (whole), the sponsor his (the shared parts).
+    """
+    if COACH in roles:
+        return ("coachee", "sponsor")
+    if COACHEE in roles:
+        return ("coachee",)
+    if SPONSOR in roles:
+        return ("sponsor",)
+    return ()
 
 
 def can_cancel(roles):

@@ -9,8 +9,10 @@ number of queries of a page does not grow with the data.
 from datetime import timedelta
 
 from django.db.models import (
+    BooleanField,
     Count,
     Exists,
+    ExpressionWrapper,
     F,
     IntegerField,
     OuterRef,
@@ -173,13 +175,22 @@ def with_my_scores(queryset, rater):
     every objective is approved) and, for the sponsor, released reports.
     """
     objectives = Objective.objects.filter(engagement=OuterRef("pk"))
-    mine = ObjectiveScore.objects.filter(
-        objective=OuterRef("pk"), milestone=ObjectiveScore.Milestone.BASELINE, rater=rater
-    )
+
+    def mine(milestone):
+        return ObjectiveScore.objects.filter(
+            objective=OuterRef("pk"), milestone=milestone, rater=rater
+        )
+
     queryset = queryset.annotate(
-        my_baseline_missing=Exists(objectives)
-        & ~Exists(objectives.filter(approved_by_coachee_at__isnull=True))
-        & Exists(objectives.exclude(Exists(mine)))
+        my_baseline_missing=ExpressionWrapper(
+            Exists(objectives)
+            & ~Exists(objectives.filter(approved_by_coachee_at__isnull=True))
+            & Exists(objectives.exclude(Exists(mine(ObjectiveScore.Milestone.BASELINE)))),
+            output_field=BooleanField(),
+        ),
+        my_closing_missing=Exists(
+            objectives.exclude(Exists(mine(ObjectiveScore.Milestone.CLOSING)))
+        ),
     )
     if rater == ObjectiveScore.Rater.SPONSOR:
         scored = ObjectiveScore.objects.filter(report=OuterRef("pk"), rater=rater)
@@ -227,6 +238,20 @@ def portal_engagements(user, role):
     if role in (Role.COACH, Role.COACHEE):
         queryset = with_next_session(queryset)
         queryset = with_report_counts(queryset, statuses=list(SponsorReport.Status.values))
+        queryset = queryset.annotate(
+            synthesis_status=Subquery(
+                ClosingReview.objects.filter(engagement=OuterRef("pk")).values("status")[:1]
+            )
+        )
+    if role == Role.COACH:
+        queryset = queryset.annotate(
+            closing_meeting_planned=Exists(
+                _sessions_of_outer().filter(
+                    kind=CoachingSession.Kind.CLOSING,
+                    status__in=[CoachingSession.Status.PLANNED, CoachingSession.Status.HELD],
+                )
+            )
+        )
     if role == Role.COACHEE:
         queryset = with_my_scores(queryset, ObjectiveScore.Rater.COACHEE)
         queryset = queryset.prefetch_related(
@@ -246,7 +271,7 @@ def portal_engagements(user, role):
         queryset = queryset.annotate(
             synthesis_released=Exists(
                 ClosingReview.objects.filter(
-                    engagement=OuterRef("pk"), status=ClosingReview.Status.RELEASED
+                    engagement=OuterRef("pk"), status=ClosingReview.Status.COMPLETED
                 )
             )
         )
@@ -282,9 +307,16 @@ def objectives_for(engagement, roles):
     """The objectives, each with the scores the roles may see (``permissions.visible_scores``)."""
     if not permissions.can_view_objectives(roles):
         return Objective.objects.none()
-    scores = ObjectiveScore.objects.filter(permissions.visible_scores(roles))
+    return objectives_with_scores(engagement, permissions.visible_scores(roles))
+
+
+def objectives_with_scores(engagement, scores):
+    """The objectives in order, each with its scores matching the Q ``scores``."""
     return engagement.objectives.prefetch_related(
-        Prefetch("scores", queryset=scores.order_by("scored_at", "pk"))
+        Prefetch(
+            "scores",
+            queryset=ObjectiveScore.objects.filter(scores).order_by("scored_at", "pk"),
+        )
     ).order_by("position")
 
 
@@ -342,12 +374,13 @@ def conventions_for(engagement, roles):
 
 
 def closing_review_for(engagement, roles):
-    """The closing review if the roles may see it (the sponsor only once released)."""
-    if permissions.can_view_closing_review(roles):
-        statuses = list(ClosingReview.Status.values)
-    elif permissions.can_view_released_synthesis(roles):
-        statuses = [ClosingReview.Status.RELEASED]
-    else:
+    """
+    The closing review if the roles may see it: the coach always, the coachee
+    once submitted to her, the sponsor once the final synthesis is issued
+    (and then only its shared parts, which the templates show). None otherwise.
+    """
+    statuses = permissions.synthesis_statuses_visible(roles)
+    if not statuses:
         return None
     return ClosingReview.objects.filter(engagement=engagement, status__in=statuses).first()
 

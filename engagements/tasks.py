@@ -360,3 +360,98 @@ def remind_reports_due():
             },
         )
     return sent
+
+
+# -- the closing review ------------------------------------------------------------
+
+
+def _synthesis_link(engagement_id):
+    return settings.SITE_URL + reverse("synthesis", args=[engagement_id])
+
+
+@shared_task(**RETRY)
+def send_closing_requested(engagement_id):
+    """The coachee asked for the closing review: her coach is told."""
+    engagement = _engagement(engagement_id)
+    return _notify(
+        engagement,
+        roles=("coach",),
+        occasion=f"closing-requested:{engagement_id}",
+        name="closing_requested",
+        context={"link": settings.SITE_URL + reverse("closing_start", args=[engagement_id])},
+    )
+
+
+@shared_task(**RETRY)
+def send_synthesis_submitted(engagement_id, occasion):
+    """The synthesis awaits the coachee's validation."""
+    return _notify(
+        _engagement(engagement_id),
+        roles=("coachee",),
+        occasion=f"synthesis-submitted:{engagement_id}:{occasion}",
+        name="synthesis_submitted",
+        context={"link": _synthesis_link(engagement_id)},
+    )
+
+
+@shared_task(**RETRY)
+def send_synthesis_returned(engagement_id, occasion):
+    """The coachee returned the synthesis: her coach is told (never the sponsor)."""
+    return _notify(
+        _engagement(engagement_id),
+        roles=("coach",),
+        occasion=f"synthesis-returned:{engagement_id}:{occasion}",
+        name="synthesis_returned",
+        context={"link": _synthesis_link(engagement_id)},
+    )
+
+
+@shared_task(**RETRY)
+def send_synthesis_validated(engagement_id):
+    """The coachee validated the synthesis: the coach may issue the final PDF."""
+    return _notify(
+        _engagement(engagement_id),
+        roles=("coach",),
+        occasion=f"synthesis-validated:{engagement_id}",
+        name="synthesis_validated",
+        context={"link": _synthesis_link(engagement_id)},
+    )
+
+
+@shared_task(**RETRY)
+def generate_synthesis(review_id):
+    """Render and seal the two versions of the final synthesis; the engagement completes."""
+    from .services.closing import synthesis_generate
+
+    return synthesis_generate(review_id=review_id)
+
+
+@shared_task(**RETRY)
+def send_synthesis_issued(engagement_id):
+    """The final synthesis exists: each party is told where to read their version."""
+    return _notify(
+        _engagement(engagement_id),
+        roles=PARTIES,
+        occasion=f"synthesis-issued:{engagement_id}",
+        name="synthesis_issued",
+        context={"link": _synthesis_link(engagement_id)},
+    )
+
+
+@shared_task
+def generate_pending_syntheses():
+    """
+    Periodic (beat): issue any final synthesis asked for whose task failed
+    for good or was lost (the task makes the documents once).
+    """
+    from .models import ClosingReview
+
+    waiting = list(
+        ClosingReview.objects.filter(
+            status=ClosingReview.Status.VALIDATED,
+            generation_requested_at__lt=timezone.now() - timedelta(minutes=5),
+        ).values_list("pk", flat=True)
+    )
+    for review_id in waiting:
+        generate_synthesis.delay(review_id)
+    return len(waiting)

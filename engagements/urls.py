@@ -4,7 +4,7 @@ from django.urls import path, reverse_lazy
 
 from . import views
 from .forms import PasswordResetForm
-from .views import convention, kickoff, reporting, sessions
+from .views import closing, convention, kickoff, reporting, sessions
 
 public = login_not_required
 
@@ -219,6 +219,43 @@ urlpatterns += [
         "accompagnements/<int:pk>/rapports/<int:report_id>/rapport.pdf",
         reporting.report_pdf,
         name="report_pdf",
+    ),
+    # Closing review
+    path(
+        "accompagnements/<int:pk>/cloture/demarrer/",
+        closing.closing_start,
+        name="closing_start",
+    ),
+    path(
+        "accompagnements/<int:pk>/cloture/demande/",
+        closing.closing_request,
+        name="closing_request",
+    ),
+    path("accompagnements/<int:pk>/cloture/synthese/", closing.synthesis, name="synthesis"),
+    path(
+        "accompagnements/<int:pk>/cloture/synthese/validation/",
+        closing.synthesis_validate,
+        name="synthesis_validate",
+    ),
+    path(
+        "accompagnements/<int:pk>/cloture/synthese/renvoi/",
+        closing.synthesis_return,
+        name="synthesis_return",
+    ),
+    path(
+        "accompagnements/<int:pk>/cloture/synthese/emission/",
+        closing.synthesis_issue,
+        name="synthesis_issue",
+    ),
+    path(
+        "accompagnements/<int:pk>/cloture/synthese-<str:version>.pdf",
+        closing.synthesis_pdf,
+        name="synthesis_pdf",
+    ),
+    path(
+        "accompagnements/<int:pk>/cloture/scores/",
+        closing.closing_scores,
+        name="closing_scores",
     ),
     # Calendars
     path("calendrier/", sessions.calendar_settings, name="calendar_settings"),

@@ -23,7 +23,7 @@ from django.utils.translation import gettext_lazy as _
 
 from . import clock
 from .errors import ApplicationError
-from .models import CoachingSession, Engagement, Role, StatusChange
+from .models import ClosingReview, CoachingSession, Engagement, Role, StatusChange
 
 Status = Engagement.Status
 Kind = CoachingSession.Kind
@@ -81,18 +81,19 @@ TRANSITIONS = {
             actors=frozenset({PLATFORM, Role.COACH, Role.COACHEE, Role.SPONSOR}),
         ),
         Transition(
-            name="schedule_closing",
-            label=_("schedule the closing review"),
+            name="start_closing",
+            label=_("start the closing review"),
             sources=(Status.ACTIVE,),
             target=Status.CLOSING,
             actors=frozenset({Role.COACH}),
         ),
+        # Only the generation of the final synthesis PDF completes an engagement.
         Transition(
             name="complete",
             label=_("complete the engagement with the final synthesis"),
             sources=(Status.CLOSING,),
             target=Status.COMPLETED,
-            actors=frozenset({PLATFORM, Role.COACH}),
+            actors=frozenset({PLATFORM}),
         ),
         Transition(
             name="withdraw",
@@ -122,6 +123,15 @@ def _actor_roles(engagement, actor):
 
 def _check_preconditions(transition, engagement):
     """Facts beyond the state table that a move depends on."""
+    if transition.name == "complete":
+        validated = ClosingReview.objects.filter(
+            engagement=engagement,
+            status__in=[ClosingReview.Status.VALIDATED, ClosingReview.Status.COMPLETED],
+        ).exists()
+        if not validated:
+            raise TransitionError(
+                gettext("The engagement completes with the synthesis the coachee validated.")
+            )
     if transition.name == "cancel":
         development_started = (
             engagement.sessions.filter(kind=CoachingSession.Kind.DEVELOPMENT)
@@ -298,6 +308,17 @@ RULES = {
     "score_report": Rule(
         (Status.ACTIVE, Status.CLOSING), _("The engagement has ended: scores are closed.")
     ),
+    # The closing review (DOMAIN.md step 5): the coachee may ask for it while
+    # the engagement is active; the synthesis and the final scores belong to it.
+    "request_closing": Rule(
+        (Status.ACTIVE,), _("The closing review is asked for while the engagement is active.")
+    ),
+    "write_synthesis": Rule(
+        (Status.CLOSING,), _("The synthesis is written during the closing review.")
+    ),
+    "score_closing": Rule(
+        (Status.CLOSING,), _("Final scores are given during the closing review.")
+    ),
     # Sessions used and remaining are worth showing once the convention is out.
     "show_progress": Rule(
         tuple(s for s in Status.values if s not in (Status.DRAFT, Status.KICKOFF)),
@@ -306,17 +327,18 @@ RULES = {
 }
 
 # Which meetings may be booked in which state. Booking the kickoff starts the
-# kickoff step; booking the tripartite closing meeting, the closing review.
+# kickoff step; the tripartite closing meeting is booked once the closing
+# review has started (``start_closing``).
 BOOKABLE_KINDS = {
     Status.DRAFT: (Kind.KICKOFF,),
-    Status.ACTIVE: (Kind.DEVELOPMENT, Kind.MIDPOINT, Kind.CLOSING),
+    Status.ACTIVE: (Kind.DEVELOPMENT, Kind.MIDPOINT),
     Status.CLOSING: (Kind.CLOSING,),
-    # The closing session a coachee who withdrew may ask for.
-    Status.WITHDRAWN: (Kind.CLOSING,),
+    # A coachee who withdrew and said she would welcome it: one session with
+    # her coach only (never the sponsor); the engagement stays withdrawn.
+    Status.WITHDRAWN: (Kind.FAREWELL,),
 }
 _BOOKING_MOVES = {
     (Status.DRAFT, Kind.KICKOFF): "schedule_kickoff",
-    (Status.ACTIVE, Kind.CLOSING): "schedule_closing",
 }
 
 
@@ -348,7 +370,20 @@ def permitted(engagement):
 
 
 def bookable_kinds(engagement):
-    return BOOKABLE_KINDS.get(engagement.status, ())
+    kinds = BOOKABLE_KINDS.get(engagement.status, ())
+    if Kind.FAREWELL in kinds and not _farewell_open(engagement):
+        return ()
+    return kinds
+
+
+def _farewell_open(engagement):
+    """The closing session after a withdrawal: if the coachee wished it, once."""
+    return (
+        engagement.closing_session_wanted
+        and not engagement.sessions.filter(kind=Kind.FAREWELL)
+        .exclude(status=CoachingSession.Status.CANCELLED)
+        .exists()
+    )
 
 
 def require_bookable(engagement, kind):
@@ -449,6 +484,22 @@ def report_due(engagement):
     return half_used and not getattr(engagement, "reports_started", 0)
 
 
+def _coach_closing_step(engagement):
+    """The coach's next step in the closing review, from the portal's annotations."""
+    if not getattr(engagement, "closing_meeting_planned", True):
+        return NextStep(gettext("Schedule the closing meeting"), urgent=True, subject="sessions")
+    synthesis = getattr(engagement, "synthesis_status", None) or ClosingReview.Status.DRAFT
+    if synthesis == ClosingReview.Status.CHANGES_REQUESTED:
+        return NextStep(
+            gettext("The coachee returned the synthesis"), urgent=True, subject="synthesis"
+        )
+    if synthesis == ClosingReview.Status.DRAFT:
+        return NextStep(gettext("Write the synthesis"), urgent=True, subject="synthesis")
+    if synthesis == ClosingReview.Status.VALIDATED:
+        return NextStep(gettext("Issue the final synthesis"), urgent=True, subject="synthesis")
+    return NextStep(gettext("Awaiting the coachee's validation of the synthesis"))
+
+
 def next_step(engagement, role, today):
     """
     What ``role`` has to do or expect next, from the state and the counts the
@@ -476,6 +527,12 @@ def next_step(engagement, role, today):
                 gettext("A report came back from the coachee"), urgent=True, subject="report"
             )
         if status == Status.ACTIVE:
+            if engagement.closing_requested_at:
+                return NextStep(
+                    gettext("The coachee asks for the closing review"),
+                    urgent=True,
+                    subject="closing_start",
+                )
             if report_due(engagement):
                 return NextStep(
                     gettext("Mid-point report to the sponsor due"),
@@ -486,10 +543,12 @@ def next_step(engagement, role, today):
                 engagement.sessions_used >= engagement.sessions_contracted
                 or (engagement.end_date - today).days <= CLOSING_WARNING_DAYS
             ):
-                return NextStep(gettext("Schedule the closing review"), urgent=True)
+                return NextStep(
+                    gettext("Start the closing review"), urgent=True, subject="closing_start"
+                )
             return NextStep(gettext("Sessions in progress"))
         if status == Status.CLOSING:
-            return NextStep(gettext("Write the synthesis with the coachee"), urgent=True)
+            return _coach_closing_step(engagement)
     if role == Role.COACHEE:
         if status == Status.DRAFT:
             return NextStep(gettext("Your coach is preparing the engagement"))
@@ -500,7 +559,17 @@ def next_step(engagement, role, today):
         if getattr(engagement, "reports_awaiting", 0):
             return NextStep(gettext("A report awaits your approval"), urgent=True, subject="report")
         if status == Status.CLOSING:
-            return NextStep(gettext("Closing review: read and validate the synthesis"))
+            if getattr(engagement, "synthesis_status", "") == ClosingReview.Status.AWAITING_COACHEE:
+                return NextStep(
+                    gettext("Read and validate the synthesis"), urgent=True, subject="synthesis"
+                )
+            if getattr(engagement, "my_closing_missing", False):
+                return NextStep(
+                    gettext("Give your final scores"), urgent=True, subject="closing_scores"
+                )
+            return NextStep(gettext("Closing review under way"))
+        if status == Status.COMPLETED:
+            return NextStep(gettext("Your final synthesis is ready"), subject="synthesis")
     if role == Role.SPONSOR:
         if status in (Status.DRAFT, Status.KICKOFF):
             return NextStep(gettext("The kickoff meeting sets the objectives"))
@@ -513,7 +582,13 @@ def next_step(engagement, role, today):
                 subject="report",
             )
         if status == Status.CLOSING:
+            if getattr(engagement, "my_closing_missing", False):
+                return NextStep(
+                    gettext("Give your final scores"), urgent=True, subject="closing_scores"
+                )
             return NextStep(gettext("Closing review under way"))
+        if status == Status.COMPLETED:
+            return NextStep(gettext("The final synthesis is available"), subject="synthesis")
     if status == Status.ACTIVE:
         return NextStep(gettext("Sessions in progress"))
     return NextStep("")

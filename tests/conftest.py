@@ -37,13 +37,13 @@ PATHS = {
         ("schedule_kickoff", "coach"),
         ("send_convention", "coach"),
         ("activate", "platform"),
-        ("schedule_closing", "coach"),
+        ("start_closing", "coach"),
     ],
     Engagement.Status.COMPLETED: [
         ("schedule_kickoff", "coach"),
         ("send_convention", "coach"),
         ("activate", "platform"),
-        ("schedule_closing", "coach"),
+        ("start_closing", "coach"),
         ("complete", "platform"),
     ],
     Engagement.Status.WITHDRAWN: [
@@ -65,13 +65,30 @@ def actor_for(engagement, key):
 
 
 def move_to(engagement, status):
-    """Walk ``engagement`` (in draft) to ``status`` through the real workflow."""
+    """
+    Walk ``engagement`` (in draft) to ``status`` through the real workflow.
+    Completion needs the synthesis the coachee validated: one is made first.
+    """
     for name, key in PATHS[status]:
+        if name == "complete":
+            _validated_synthesis(engagement)
         reason = "Raison" if workflow.TRANSITIONS[name].reason_required else ""
         engagement = workflow.transition(
             engagement, name, actor=actor_for(engagement, key), reason=reason
         )
     return engagement
+
+
+def _validated_synthesis(engagement):
+    from django.utils import timezone
+
+    from engagements.models import ClosingReview
+
+    factories.ClosingReviewFactory(
+        engagement=engagement,
+        status=ClosingReview.Status.VALIDATED,
+        coachee_validated_at=timezone.now(),
+    )
 
 
 @pytest.fixture(scope="session")

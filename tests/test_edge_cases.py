@@ -10,6 +10,7 @@ from django.test import RequestFactory
 from django.urls import reverse
 from django.utils import timezone
 
+from engagements import calendar
 from engagements.auth import client_ip
 from engagements.models import AuditEvent, Convention, Engagement, HRMembership
 from engagements.services import accounts
@@ -173,13 +174,42 @@ def test_the_closing_session_can_be_planned_after_a_withdrawal(engagement_in, co
     session = session_service.session_schedule(
         engagement=engagement,
         coach=coach,
-        kind="closing",
+        kind="farewell",
         starts_at=timezone.now() + timedelta(days=5),
         duration_minutes=60,
         format="video",
     )
     engagement.refresh_from_db()
-    assert session.kind == "closing" and engagement.status == Engagement.Status.WITHDRAWN
+    assert session.kind == "farewell" and engagement.status == Engagement.Status.WITHDRAWN
+    # Coach and coachee only, never the sponsor; and only once.
+    assert engagement.sponsor not in calendar.invited(session)
+    with pytest.raises(ValidationError):
+        session_service.session_schedule(
+            engagement=engagement,
+            coach=coach,
+            kind="farewell",
+            starts_at=timezone.now() + timedelta(days=9),
+            duration_minutes=60,
+            format="video",
+        )
+
+
+def test_no_closing_session_after_a_withdrawal_unless_the_coachee_wished_it(
+    engagement_in, coach, coachee
+):
+    engagement = engagement_in(Engagement.Status.ACTIVE)
+    engagement_withdraw(engagement=engagement, coachee=coachee)
+    engagement.refresh_from_db()
+    for kind in ("farewell", "closing", "development"):
+        with pytest.raises(ValidationError):
+            session_service.session_schedule(
+                engagement=engagement,
+                coach=coach,
+                kind=kind,
+                starts_at=timezone.now() + timedelta(days=5),
+                duration_minutes=60,
+                format="video",
+            )
 
 
 def test_a_session_that_has_begun_cannot_be_moved_or_cancelled(engagement_in, coachee):

@@ -3,6 +3,7 @@
 from datetime import date
 
 import pytest
+from django.core.files.base import ContentFile
 from django.utils import timezone
 
 from engagements.models import ClosingReview, Engagement
@@ -31,19 +32,26 @@ def full(engagement_in):
     factories.ReportProgressFactory(report=report, objective=objective, text="RELEASED-REPORT")
     factories.ClosingReviewFactory(
         engagement=engagement,
-        status=ClosingReview.Status.RELEASED,
+        status=ClosingReview.Status.COMPLETED,
         coachee_validated_at=now,
-        released_at=now,
-        learnings="FULL-REVIEW",
-        sponsor_summary="SPONSOR-PART",
+        completed_at=now,
+        learnings="FULL-REVIEW",  # kept between the coachee and the coach
+        recommendations="SPONSOR-PART",
+        share_recommendations=True,
+        synthesis_pdf=ContentFile(b"%PDF-1.7 whole", name="whole.pdf"),
+        synthesis_sha256="a" * 64,
+        sponsor_pdf=ContentFile(b"%PDF-1.7 shared", name="shared.pdf"),
+        sponsor_sha256="b" * 64,
     )
     return engagement
 
 
+# The engagement page shows the sponsor the parts of the synthesis shared with
+# him; coach and coachee read the whole synthesis on its own page.
 EXPECTED = {
     #          objectives summary private report full-review sponsor-part
-    "coach": (True, True, True, True, True, False),
-    "coachee": (True, True, False, True, True, False),
+    "coach": (True, True, True, True, False, False),
+    "coachee": (True, True, False, True, False, False),
     "sponsor": (True, False, False, True, False, True),
     "hr": (False, False, False, False, False, False),
 }
@@ -85,9 +93,7 @@ def test_sponsor_sees_session_dates_but_no_content(client, full, sponsor):
 
 
 def test_sponsor_does_not_see_an_unreleased_closing_review(client, full, sponsor):
-    ClosingReview.objects.filter(engagement=full).update(
-        status=ClosingReview.Status.VALIDATED, released_at=None
-    )
+    ClosingReview.objects.filter(engagement=full).update(status=ClosingReview.Status.VALIDATED)
     client.force_login(sponsor)
     page = client.get(full.get_absolute_url()).content.decode()
     assert "SPONSOR-PART" not in page

@@ -229,11 +229,13 @@ def test_report_cannot_be_released_without_the_coachees_approval():
     )
 
 
-def test_closing_review_is_validated_before_release():
+def test_closing_review_is_validated_before_it_is_issued_with_its_documents():
     refused(lambda: factories.ClosingReviewFactory(status=ClosingReview.Status.VALIDATED))
     refused(
         lambda: factories.ClosingReviewFactory(
-            status=ClosingReview.Status.RELEASED, coachee_validated_at=timezone.now()
+            status=ClosingReview.Status.COMPLETED,
+            coachee_validated_at=timezone.now(),
+            completed_at=timezone.now(),
         )
     )
 

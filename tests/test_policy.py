@@ -65,6 +65,11 @@ POLICY = {
     "report_edit": only(["coach"], status=REDIRECT),  # released: back to the report
     "report_pdf": only(["coach", "coachee", "sponsor"]),
     "baseline_scores": only(["coachee", "sponsor"]),
+    # The world is active: the closing review has not started.
+    "closing_start": only(["coach"]),
+    "synthesis": only([]),
+    "synthesis_pdf": only([]),
+    "closing_scores": only(["coachee", "sponsor"]),
     "session_detail": only(["coach", "coachee"]),
     "calendar_settings": only(["coach", "coachee", "sponsor", "hr", "other_coach", "other_hr"]),
     "calendar_feed": everyone(NOT_FOUND),  # public, but only with a live token
@@ -91,6 +96,10 @@ POLICY = {
             "report_approve",
             "report_return",
             "report_scores",
+            "closing_request",
+            "synthesis_validate",
+            "synthesis_return",
+            "synthesis_issue",
         ]
     },
 }
@@ -108,6 +117,9 @@ POST_POLICY = {
     "report_approve": ["coachee"],
     "report_return": ["coachee"],
     "report_scores": ["sponsor"],
+    "closing_start": ["coach"],
+    "closing_request": ["coachee"],
+    "closing_scores": ["coachee", "sponsor"],
     "convention_send": ["coach"],
     "convention_code": ["coach", "coachee", "sponsor"],
     "convention_sign_submit": ["coach", "coachee", "sponsor"],
@@ -159,6 +171,8 @@ def url_for(name, engagement):
         kwargs["objective_id"] = engagement.objectives.get().pk
     if "session_id" in pattern:
         kwargs["session_id"] = engagement.sessions.get().pk
+    if "version" in pattern and "synthese" in pattern:
+        kwargs["version"] = "coachee"
     if "report_id" in pattern:
         kwargs["report_id"] = engagement.reports.get().pk
     if "token" in pattern and "uidb64" not in pattern:

@@ -16,7 +16,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from engagements import calendar
+from engagements import calendar, workflow
 from engagements.models import Engagement, Notification
 from engagements.services import sessions as service
 from engagements.tasks import session_reminders
@@ -90,10 +90,15 @@ def test_a_tripartite_meeting_invites_the_sponsor_too(active, coach, on_commit):
     assert active.sponsor.email in [m.to[0] for m in mail.outbox]
 
 
-def test_scheduling_the_closing_meeting_starts_the_closing_review(active, coach):
+def test_the_closing_meeting_is_booked_once_the_closing_review_has_started(active, coach):
+    with pytest.raises(ValidationError):
+        schedule(active, coach, at(20), kind="closing")
+    workflow.transition(active, "start_closing", actor=coach)
+    active.refresh_from_db()
     schedule(active, coach, at(20), kind="closing")
     active.refresh_from_db()
     assert active.status == Engagement.Status.CLOSING
+    assert active.sessions.get().kind == "closing"
 
 
 @pytest.mark.parametrize(

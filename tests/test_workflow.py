@@ -17,7 +17,7 @@ from engagements import workflow
 from engagements.models import CoachingSession, Engagement, StatusChange
 
 from . import factories
-from .conftest import PATHS, move_to
+from .conftest import PATHS, _validated_synthesis, move_to
 
 S = Engagement.Status
 OPEN = {S.DRAFT, S.KICKOFF, S.CONTRACTING, S.ACTIVE, S.CLOSING}
@@ -28,9 +28,9 @@ EXPECTED = {
     "send_convention": ({S.KICKOFF}, S.CONTRACTING, {"coach"}),
     # The third signature, whoever gives it, or the platform's sealing task.
     "activate": ({S.CONTRACTING}, S.ACTIVE, {"platform", "coach", "coachee", "sponsor"}),
-    "schedule_closing": ({S.ACTIVE}, S.CLOSING, {"coach"}),
-    # Generation of the final synthesis PDF.
-    "complete": ({S.CLOSING}, S.COMPLETED, {"platform", "coach"}),
+    "start_closing": ({S.ACTIVE}, S.CLOSING, {"coach"}),
+    # Generation of the final synthesis PDF, by the platform only.
+    "complete": ({S.CLOSING}, S.COMPLETED, {"platform"}),
     "withdraw": (OPEN, S.WITHDRAWN, {"coachee"}),
     "cancel": ({S.DRAFT, S.KICKOFF, S.CONTRACTING, S.ACTIVE}, S.CANCELLED, {"coach", "sponsor"}),
 }
@@ -57,6 +57,8 @@ def test_transition_is_allowed_exactly_as_domain_says(
     sources, target, actors = EXPECTED[name]
     engagement = engagement_in(state)
     actor = _actor(request, actor_key)
+    if name == "complete" and state == S.CLOSING:
+        _validated_synthesis(engagement)  # the fact completion depends on
     changes_before = StatusChange.objects.count()
 
     if state in sources and actor_key in actors:
@@ -74,6 +76,17 @@ def test_transition_is_allowed_exactly_as_domain_says(
         engagement.refresh_from_db()
         assert engagement.status == state
         assert StatusChange.objects.count() == changes_before
+
+
+def test_completion_needs_the_synthesis_the_coachee_validated(engagement_in):
+    engagement = engagement_in(S.CLOSING)
+    with pytest.raises(workflow.TransitionError):
+        workflow.transition(engagement, "complete", actor=None)
+    factories.ClosingReviewFactory(engagement=engagement)  # a draft is not enough
+    with pytest.raises(workflow.TransitionError):
+        workflow.transition(engagement, "complete", actor=None)
+    engagement.refresh_from_db()
+    assert engagement.status == S.CLOSING
 
 
 def test_every_state_is_reachable_and_recorded(engagement):
@@ -151,7 +164,7 @@ def test_unknown_transition_is_refused(engagement, coach):
 def test_allowed_transitions_lists_the_buttons_of_each_person(engagement_in, coach, coachee, hr):
     engagement = engagement_in(S.ACTIVE)
     names = {t.name for t in workflow.allowed_transitions(engagement, coach)}
-    assert names == {"schedule_closing", "cancel"}
+    assert names == {"start_closing", "cancel"}
     names = {t.name for t in workflow.allowed_transitions(engagement, coachee)}
     assert names == {"withdraw"}
     assert workflow.allowed_transitions(engagement, hr) == []

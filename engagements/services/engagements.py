@@ -151,6 +151,10 @@ def engagement_withdraw(
     """
     with transaction.atomic():
         engagement = workflow.transition(engagement, "withdraw", actor=coachee)
+        if closing_session_wanted:
+            # Lets the coach book one session with her (never the sponsor).
+            engagement.closing_session_wanted = True
+            engagement.save(update_fields=["closing_session_wanted", "updated_at"])
         _stop_pending_work(engagement, by=coachee)
         tasks.send_withdrawal_notices.delay_on_commit(engagement.pk, closing_session_wanted)
     return engagement

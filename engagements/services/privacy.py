@@ -83,8 +83,8 @@ def confidential_views_log(*, user, engagement, records, ip_address="") -> None:
     )
 
 
-def record_download_log(*, user, engagement, record, ip_address="") -> None:
-    """Every download of a confidential document (a report's PDF...) is logged."""
+def record_download_log(*, user, engagement, record, ip_address="", detail=None) -> None:
+    """Every download of a confidential document (a report's PDF, a synthesis) is logged."""
     AuditEvent.objects.create(
         actor=user,
         engagement=engagement,
@@ -92,4 +92,5 @@ def record_download_log(*, user, engagement, record, ip_address="") -> None:
         record_type=record._meta.model_name,
         record_id=record.pk,
         ip_address=ip_address or None,
+        detail=detail or {},
     )

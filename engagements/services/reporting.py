@@ -230,7 +230,7 @@ def report_approve(
         report = _awaiting_coachee(report, coachee)
         objectives = list(report.engagement.objectives.order_by("position"))
         now = clock.now()
-        _create_scores(
+        scores_create(
             objectives=objectives,
             scores=scores,
             rater=ObjectiveScore.Rater.COACHEE,
@@ -249,8 +249,11 @@ def report_approve(
 # -- scores (the coachee and the sponsor, each their own) ---------------------------
 
 
-def _create_scores(*, objectives, scores, rater, by, milestone, report=None, now):
-    """One score per objective, all of them; a score already given is never replaced."""
+def scores_create(*, objectives, scores, rater, by, milestone, report=None, now):
+    """
+    One score per objective, all of them, by ``rater`` at ``milestone``; a
+    score already given is never replaced (a later milestone adds one).
+    """
     missing = [o.title for o in objectives if scores.get(o.pk) is None]
     if missing:
         raise ApplicationError(
@@ -291,7 +294,7 @@ def baseline_scores_give(*, engagement: Engagement, user: User, scores: dict[int
         objectives = list(engagement.objectives.order_by("position"))
         if not objectives:
             raise ApplicationError(_("There is no objective to score yet."))
-        _create_scores(
+        scores_create(
             objectives=objectives,
             scores=scores,
             rater=rater,
@@ -309,7 +312,7 @@ def report_scores_give(*, report: SponsorReport, sponsor: User, scores: dict[int
         workflow.require(report.engagement, "score_report")
         if report.status != Status.RELEASED:
             raise ApplicationError(_("The sponsor scores a report once it is released."))
-        _create_scores(
+        scores_create(
             objectives=list(report.engagement.objectives.order_by("position")),
             scores=scores,
             rater=ObjectiveScore.Rater.SPONSOR,

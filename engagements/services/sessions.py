@@ -57,8 +57,10 @@ def _check_slots(engagement, slots, *, kind, exclude=None):
         if slot.starts_at <= now:
             errors.append(_("%(when)s is in the past.") % {"when": _when(slot.starts_at)})
         day = timezone.localtime(slot.starts_at).date()
-        # The kickoff comes before the convention, so before its period.
-        if kind != Kind.KICKOFF and not engagement.start_date <= day <= engagement.end_date:
+        # The kickoff comes before the convention, so before its period; the
+        # closing session after a withdrawal may come after it.
+        in_period = engagement.start_date <= day <= engagement.end_date
+        if kind not in (Kind.KICKOFF, Kind.FAREWELL) and not in_period:
             errors.append(
                 _("%(when)s is outside the convention's period (%(start)s – %(end)s).")
                 % {

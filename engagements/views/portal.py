@@ -62,6 +62,8 @@ def _next_step_url(engagement):
         return reverse("baseline_scores", args=[pk])
     if subject == "report_due":
         return reverse("report_new", args=[pk])
+    if subject in ("closing_start", "synthesis", "closing_scores", "sessions"):
+        return reverse(subject, args=[pk])
     if subject == "report":
         report_id = getattr(engagement, "report_to_score_id", None) or getattr(
             engagement, "open_report_id", None
@@ -239,6 +241,17 @@ def engagement_detail(request, pk):
             "can_edit_objectives": permissions.can_edit_objectives(roles),
             "closing_review": closing_review,
             "can_view_closing_review": permissions.can_view_closing_review(roles),
+            "can_request_closing": permissions.can_request_closing(roles)
+            and "request_closing" in permitted
+            and not engagement.closing_requested_at,
+            "final_scores_to_give": rater
+            and "score_closing" in permitted
+            and objectives
+            and not any(
+                s.milestone == ObjectiveScore.Milestone.CLOSING and s.rater == rater
+                for o in objectives
+                for s in o.scores.all()
+            ),
         },
     )
 

@@ -312,6 +312,8 @@ def send_report_submitted(report_id, occasion):
 def send_report_returned(report_id, occasion):
     """The coachee returned a report: the coach is told (the sponsor never is)."""
     report = _report(report_id)
+    if report.status != SponsorReport.Status.CHANGES_REQUESTED:
+        return 0
     return _notify(
         report.engagement,
         roles=("coach",),

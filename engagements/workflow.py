@@ -299,8 +299,9 @@ RULES = {
     "handle_report": Rule(
         (Status.ACTIVE, Status.CLOSING), _("The engagement has ended: this report is closed.")
     ),
-    # Goal-attainment scores: the baseline around the kickoff (until the first
-    # report), the sponsor's observed score on each released report.
+    # Goal-attainment scores: the baseline once the objectives are agreed (an
+    # objective added later gets its own), the sponsor's observed score on
+    # each released report.
     "score_baseline": Rule(
         (Status.KICKOFF, Status.CONTRACTING, Status.ACTIVE),
         _("Baseline scores are given at the start of the engagement."),
@@ -524,7 +525,7 @@ def next_step(engagement, role, today):
             return NextStep(gettext("Awaiting signatures (%(count)s of 3)") % {"count": signatures})
         if getattr(engagement, "reports_returned", 0):
             return NextStep(
-                gettext("A report came back from the coachee"), urgent=True, subject="report"
+                gettext("A report came back from the coachee"), urgent=True, subject="report_edit"
             )
         if status == Status.ACTIVE:
             if engagement.closing_requested_at:

@@ -19,7 +19,7 @@ from ..errors import ApplicationError, NotAllowed
 from ..models import ClosingReview, CoachingSession, Engagement, ObjectiveScore, Role, User
 from ..pdf import render_pdf
 from ..signing import seal_pdf
-from .reporting import scores_create
+from .reporting import reports_close_open, scores_create
 from .sessions import cancel_and_notify
 
 Status = ClosingReview.Status
@@ -297,5 +297,7 @@ def synthesis_generate(*, review_id: int) -> bool:
         review.completed_at = clock.now()
         review.save()
         workflow.transition(review.engagement, "complete", actor=None)
+        # A report still waiting at the end is never released.
+        reports_close_open(engagement=review.engagement)
         tasks.send_synthesis_issued.delay_on_commit(review.engagement_id)
     return True

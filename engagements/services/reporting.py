@@ -282,7 +282,8 @@ def scores_create(*, objectives, scores, rater, by, milestone, report=None, now)
 def baseline_scores_give(*, engagement: Engagement, user: User, scores: dict[int, int]) -> None:
     """
     The coachee (self) or the sponsor (observed) gives the baseline score of
-    each objective, from their own page. Once given, it stays.
+    each agreed objective, from their own page. A score once given stays; an
+    objective added later gets its own baseline then.
     """
     roles = permissions.roles_in(engagement, user)
     rater = permissions.score_rater(roles)
@@ -292,16 +293,29 @@ def baseline_scores_give(*, engagement: Engagement, user: User, scores: dict[int
         engagement = Engagement.objects.select_for_update().get(pk=engagement.pk)
         workflow.require(engagement, "score_baseline")
         objectives = list(engagement.objectives.order_by("position"))
-        if not objectives:
-            raise ApplicationError(_("There is no objective to score yet."))
+        if not objectives or any(o.approved_by_coachee_at is None for o in objectives):
+            raise ApplicationError(_("Baseline scores are given once the objectives are agreed."))
+        to_score = baseline_missing(objectives, rater)
+        if not to_score:
+            raise ApplicationError(_("These scores have already been given; they are not changed."))
         scores_create(
-            objectives=objectives,
+            objectives=to_score,
             scores=scores,
             rater=rater,
             by=user,
             milestone=Milestone.BASELINE,
             now=clock.now(),
         )
+
+
+def baseline_missing(objectives, rater):
+    """The objectives without a baseline score from ``rater``."""
+    scored = set(
+        ObjectiveScore.objects.filter(
+            objective__in=objectives, milestone=Milestone.BASELINE, rater=rater
+        ).values_list("objective_id", flat=True)
+    )
+    return [o for o in objectives if o.pk not in scored]
 
 
 def report_scores_give(*, report: SponsorReport, sponsor: User, scores: dict[int, int]) -> None:

@@ -64,6 +64,8 @@ def _next_step_url(engagement):
         return reverse("report_new", args=[pk])
     if subject in ("closing_start", "synthesis", "closing_scores", "sessions"):
         return reverse(subject, args=[pk])
+    if subject == "report_edit" and getattr(engagement, "open_report_id", None):
+        return reverse("report_edit", args=[pk, engagement.open_report_id])
     if subject == "report":
         report_id = getattr(engagement, "report_to_score_id", None) or getattr(
             engagement, "open_report_id", None

@@ -87,7 +87,7 @@ def report_edit(request, pk, report_id):
                 general_comment=form.cleaned_data["general_comment"],
             )
             if request.POST.get("action") == "submit":
-                reporting.report_submit(report=report, coach=request.user)
+                report = reporting.report_submit(report=report, coach=request.user)
         except ValidationError as error:
             show_refusal(request, error, form=form)
         else:
@@ -253,6 +253,7 @@ def report_pdf(request, pk, report_id):
 
 @require_http_methods(["GET", "POST"])
 def baseline_scores(request, pk):
+    """The coachee's or the sponsor's baseline: one score per agreed objective, given once."""
     engagement, roles = _engagement_for(request, pk, rule=permissions.can_give_scores)
     objectives = list(selectors.objectives_for(engagement, roles))
     rater = permissions.score_rater(roles)
@@ -262,7 +263,9 @@ def baseline_scores(request, pk):
         for score in objective.scores.all()
         if score.milestone == ObjectiveScore.Milestone.BASELINE and score.rater == rater
     ]
-    form = ScoresForm(request.POST if request.method == "POST" else None, objectives=objectives)
+    scored = {score.objective_id for score in given}
+    to_score = [o for o in objectives if o.pk not in scored]
+    form = ScoresForm(request.POST if request.method == "POST" else None, objectives=to_score)
     if request.method == "POST" and form.is_valid():
         try:
             reporting.baseline_scores_give(
@@ -273,6 +276,7 @@ def baseline_scores(request, pk):
         else:
             messages.success(request, _("Thank you: your baseline scores are recorded."))
             return redirect(engagement)
+    agreed = bool(objectives) and all(o.approved_by_coachee_at for o in objectives)
     return render(
         request,
         "engagements/baseline_scores.html",
@@ -281,6 +285,6 @@ def baseline_scores(request, pk):
             "form": form,
             "given": given,
             "rater": rater,
-            "open": workflow.allows(engagement, "score_baseline") and not given,
+            "open": workflow.allows(engagement, "score_baseline") and agreed and bool(to_score),
         },
     )

@@ -1143,9 +1143,10 @@ def test_the_coach_saves_the_draft_then_submits_it_from_the_edit_page(
     assert recipients() == [coachee.email]
     # Submitted: the coach lands on the report, told it was submitted (not "draft saved").
     assert (response.status_code, response.url) == (302, url("report_detail", report))
-    with translation.override("en"):
-        # The last message (the first request's "Draft saved." was never displayed).
-        assert [str(m) for m in get_messages(response.wsgi_request)][-1] == (
+    # The last message (the first request's "Draft saved." was never displayed),
+    # in the coach's language (French).
+    with translation.override("fr"):
+        assert [str(m) for m in get_messages(response.wsgi_request)][-1] == translation.gettext(
             "Report submitted: the coachee reads it and approves it, or returns it."
         )
 

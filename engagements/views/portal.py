@@ -220,11 +220,7 @@ def engagement_detail(request, pk):
             and "score_baseline" in permitted
             and objectives
             and all(o.approved_by_coachee_at for o in objectives)
-            and not any(
-                s.milestone == ObjectiveScore.Milestone.BASELINE and s.rater == rater
-                for o in objectives
-                for s in o.scores.all()
-            ),
+            and _some_unscored(objectives, ObjectiveScore.Milestone.BASELINE, rater),
             "session_view": session_view,
             "sessions": sessions,
             "counts": counts,
@@ -248,13 +244,16 @@ def engagement_detail(request, pk):
             and not engagement.closing_requested_at,
             "final_scores_to_give": rater
             and "score_closing" in permitted
-            and objectives
-            and not any(
-                s.milestone == ObjectiveScore.Milestone.CLOSING and s.rater == rater
-                for o in objectives
-                for s in o.scores.all()
-            ),
+            and _some_unscored(objectives, ObjectiveScore.Milestone.CLOSING, rater),
         },
+    )
+
+
+def _some_unscored(objectives, milestone, rater):
+    """Whether an objective lacks ``rater``'s score at ``milestone`` (scores prefetched)."""
+    return any(
+        not any(s.milestone == milestone and s.rater == rater for s in objective.scores.all())
+        for objective in objectives
     )
 
 

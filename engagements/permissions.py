@@ -136,6 +136,15 @@ def meeting_parties(session):
     return (COACH, COACHEE)
 
 
+def sessions_seen_by_sponsor():
+    """
+    Q on CoachingSession: the sessions whose dates the sponsor sees. Never
+    the closing session a coachee who withdrew wished for: only her coach
+    learns of that wish.
+    """
+    return ~Q(kind=CoachingSession.Kind.FAREWELL)
+
+
 def sponsor_meetings():
     """Q on CoachingSession: the meetings a sponsor attends, hence sees in his calendar."""
     return Q(kind__in=CoachingSession.Kind.tripartite())

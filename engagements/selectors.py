@@ -330,7 +330,7 @@ def sessions_for(engagement, roles):
             related.append("private_note")
         return sessions.select_related(*related)
     if view == SessionView.DATES:
-        return sessions.only(
+        return sessions.filter(permissions.sessions_seen_by_sponsor()).only(
             "id", "engagement_id", "kind", "starts_at", "duration_minutes", "status"
         )
     return CoachingSession.objects.none()

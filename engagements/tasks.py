@@ -12,7 +12,7 @@ from django.db.models import Count, Max
 from django.urls import reverse
 from django.utils import timezone
 
-from . import calendar, emails, permissions
+from . import calendar, emails, permissions, workflow
 from .models import CoachingSession, Convention, Engagement, SponsorReport, User
 from .tokens import invitation_path
 
@@ -452,6 +452,7 @@ def generate_pending_syntheses():
         ClosingReview.objects.filter(
             status=ClosingReview.Status.VALIDATED,
             generation_requested_at__lt=timezone.now() - timedelta(minutes=5),
+            engagement__status__in=workflow.states_allowing("write_synthesis"),
         ).values_list("pk", flat=True)
     )
     for review_id in waiting:

@@ -278,6 +278,9 @@ def synthesis_generate(*, review_id: int) -> bool:
         review = _locked_review(Engagement(pk=engagement_id))
         if review.status != Status.VALIDATED:
             return False
+        # The coachee may have withdrawn since it was asked for: nothing is made.
+        if not workflow.allows_transition(review.engagement, "complete", actor=None):
+            return False
         review.engagement = Engagement.objects.select_related(
             "coach__user", "coachee", "sponsor", "organization"
         ).get(pk=engagement_id)

@@ -2,6 +2,7 @@
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
+from django.db import transaction
 from django.http import FileResponse, Http404
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
@@ -104,9 +105,11 @@ def synthesis(request, pk):
         if request.method == "POST" and form.is_valid():
             data = {part: form.cleaned_data[part] for part in ClosingReview.PARTS}
             try:
-                closing.synthesis_save(engagement=engagement, coach=request.user, **data)
-                if request.POST.get("action") == "submit":
-                    closing.synthesis_submit(engagement=engagement, coach=request.user)
+                # Saved and given in one step: a refused submission writes nothing.
+                with transaction.atomic():
+                    closing.synthesis_save(engagement=engagement, coach=request.user, **data)
+                    if request.POST.get("action") == "submit":
+                        closing.synthesis_submit(engagement=engagement, coach=request.user)
             except ValidationError as error:
                 show_refusal(request, error, form=form)
             else:

@@ -2,6 +2,7 @@
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
+from django.db import transaction
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
@@ -80,14 +81,16 @@ def report_edit(request, pk, report_id):
     )
     if request.method == "POST" and form.is_valid():
         try:
-            report = reporting.report_save(
-                report=report,
-                coach=request.user,
-                progress=form.progress(),
-                general_comment=form.cleaned_data["general_comment"],
-            )
-            if request.POST.get("action") == "submit":
-                report = reporting.report_submit(report=report, coach=request.user)
+            # Saved and submitted in one step: a refused submission writes nothing.
+            with transaction.atomic():
+                report = reporting.report_save(
+                    report=report,
+                    coach=request.user,
+                    progress=form.progress(),
+                    general_comment=form.cleaned_data["general_comment"],
+                )
+                if request.POST.get("action") == "submit":
+                    report = reporting.report_submit(report=report, coach=request.user)
         except ValidationError as error:
             show_refusal(request, error, form=form)
         else:

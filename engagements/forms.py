@@ -87,11 +87,8 @@ class EngagementOpenForm(_NoTagHelperMixin, forms.Form):
         start, end = data.get("start_date"), data.get("end_date")
         if start and end and end <= start:
             self.add_error("end_date", _("The end date must be after the start date."))
-        coachee, sponsor = data.get("coachee_email"), data.get("sponsor_email")
-        if coachee and sponsor and coachee.lower() == sponsor.lower():
-            self.add_error(
-                "sponsor_email", _("The coachee and the sponsor must be two different people.")
-            )
+        # That the coachee, the sponsor and the coach are three people is the
+        # engagement's own rule (Engagement.clean and its constraints).
         return data
 
 
@@ -150,19 +147,21 @@ class DateTimeInput(forms.DateTimeInput):
 
 
 class MeetingPlaceForm(_NoTagHelperMixin, forms.Form):
-    """Where a meeting takes place: a video link, or a place when in person."""
+    """
+    Where a meeting takes place: a video link, or a place when in person
+    (the session's own rule: ``CoachingSession.clean`` says a place is needed).
+    """
 
     format = forms.ChoiceField(label=_("Format"), choices=Format.choices)
     video_url = forms.URLField(
         label=_("Video link"), required=False, assume_scheme="https", max_length=2000
     )
-    location = forms.CharField(label=_("Place"), required=False, max_length=300)
-
-    def clean(self):
-        data = super().clean()
-        if data.get("format") == Format.IN_PERSON and not data.get("location", "").strip():
-            self.add_error("location", _("Give the place of an in-person meeting."))
-        return data
+    location = forms.CharField(
+        label=_("Place"),
+        required=False,
+        max_length=300,
+        help_text=_("Required for an in-person meeting."),
+    )
 
 
 class KickoffScheduleForm(MeetingPlaceForm):

@@ -5,6 +5,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.http import FileResponse, Http404
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -13,7 +14,6 @@ from ..auth import client_ip
 from ..forms import (
     ClosingStartForm,
     ReportReturnForm,
-    ScoresForm,
     SynthesisForm,
     SynthesisValidateForm,
 )
@@ -21,6 +21,7 @@ from ..models import ClosingReview, ObjectiveScore
 from ..services import closing, privacy
 from .common import engagement_for_rule as _engagement_for
 from .common import show_refusal
+from .reporting import scores_page
 
 # -- entering the closing review ---------------------------------------------------
 
@@ -262,35 +263,16 @@ def synthesis_pdf(request, pk, version):
 def closing_scores(request, pk):
     """The coachee's or the sponsor's final score on each objective, given once."""
     engagement, roles = _engagement_for(request, pk, rule=permissions.can_give_scores)
-    objectives = list(selectors.objectives_for(engagement, roles))
-    rater = permissions.score_rater(roles)
-    given = [
-        score
-        for objective in objectives
-        for score in objective.scores.all()
-        if score.milestone == ObjectiveScore.Milestone.CLOSING and score.rater == rater
-    ]
-    form = ScoresForm(request.POST if request.method == "POST" else None, objectives=objectives)
-    if request.method == "POST" and form.is_valid():
-        try:
-            closing.closing_scores_give(
-                engagement=engagement, user=request.user, scores=form.scores()
-            )
-        except ValidationError as error:
-            show_refusal(request, error, form=form)
-        else:
-            messages.success(request, _("Thank you: your final scores are recorded."))
-            if permissions.can_validate_synthesis(roles):
-                return redirect("synthesis", pk=engagement.pk)
-            return redirect(engagement)
-    return render(
+    return scores_page(
         request,
-        "engagements/closing_scores.html",
-        {
-            "engagement": engagement,
-            "form": form,
-            "given": given,
-            "rater": rater,
-            "open": workflow.allows(engagement, "score_closing") and not given,
-        },
+        engagement,
+        roles,
+        milestone=ObjectiveScore.Milestone.CLOSING,
+        rule="score_closing",
+        give=closing.closing_scores_give,
+        done=_("Thank you: your final scores are recorded."),
+        # The coachee goes on to validate the synthesis.
+        then=reverse("synthesis", args=[engagement.pk])
+        if permissions.can_validate_synthesis(roles)
+        else engagement.get_absolute_url(),
     )

@@ -258,36 +258,53 @@ def report_pdf(request, pk, report_id):
 def baseline_scores(request, pk):
     """The coachee's or the sponsor's baseline: one score per agreed objective, given once."""
     engagement, roles = _engagement_for(request, pk, rule=permissions.can_give_scores)
+    return scores_page(
+        request,
+        engagement,
+        roles,
+        milestone=ObjectiveScore.Milestone.BASELINE,
+        rule="score_baseline",
+        give=reporting.baseline_scores_give,
+        done=_("Thank you: your baseline scores are recorded."),
+        then=engagement.get_absolute_url(),
+    )
+
+
+def scores_page(request, engagement, roles, *, milestone, rule, give, done, then):
+    """
+    The page where the coachee (self) or the sponsor (observed) gives their
+    score on each agreed objective not yet scored at ``milestone``, through
+    the service ``give``; ``rule`` (workflow.RULES) says when the page is open.
+    """
     objectives = list(selectors.objectives_for(engagement, roles))
     rater = permissions.score_rater(roles)
     given = [
         score
         for objective in objectives
         for score in objective.scores.all()
-        if score.milestone == ObjectiveScore.Milestone.BASELINE and score.rater == rater
+        if score.milestone == milestone and score.rater == rater
     ]
     scored = {score.objective_id for score in given}
     to_score = [o for o in objectives if o.pk not in scored]
     form = ScoresForm(request.POST if request.method == "POST" else None, objectives=to_score)
     if request.method == "POST" and form.is_valid():
         try:
-            reporting.baseline_scores_give(
-                engagement=engagement, user=request.user, scores=form.scores()
-            )
+            give(engagement=engagement, user=request.user, scores=form.scores())
         except ValidationError as error:
             show_refusal(request, error, form=form)
         else:
-            messages.success(request, _("Thank you: your baseline scores are recorded."))
-            return redirect(engagement)
+            messages.success(request, done)
+            return redirect(then)
     agreed = bool(objectives) and all(o.approved_by_coachee_at for o in objectives)
     return render(
         request,
-        "engagements/baseline_scores.html",
+        "engagements/scores_give.html",
         {
             "engagement": engagement,
+            "milestone": milestone,
             "form": form,
             "given": given,
             "rater": rater,
-            "open": workflow.allows(engagement, "score_baseline") and agreed and bool(to_score),
+            "open": workflow.allows(engagement, rule) and agreed and bool(to_score),
         },
     )

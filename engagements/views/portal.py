@@ -48,6 +48,12 @@ def _portal_lists(request, role):
         engagement.next = workflow.next_step(engagement, role, today)
         engagement.next_url = _next_step_url(engagement)
         engagement.shows_progress = workflow.allows(engagement, "show_progress")
+        # The coachee may ask her coach for the closing review from her portal.
+        closing_open = permissions.can_request_closing({role}) and workflow.allows(
+            engagement, "request_closing"
+        )
+        engagement.closing_askable = closing_open and not engagement.closing_requested_at
+        engagement.closing_asked = closing_open and bool(engagement.closing_requested_at)
     return (
         [e for e in engagements if not e.is_terminal],
         [e for e in engagements if e.is_terminal],

@@ -15,7 +15,14 @@ from django.views.decorators.http import require_GET
 from .. import charts, permissions, selectors, workflow
 from ..auth import client_ip
 from ..forms import HRFilterForm
-from ..models import Convention, Engagement, ObjectiveScore, Role, SponsorReport
+from ..models import (
+    CoachingSession,
+    Convention,
+    Engagement,
+    ObjectiveScore,
+    Role,
+    SponsorReport,
+)
 from ..services import convention as convention_service
 from ..services import privacy
 
@@ -245,6 +252,9 @@ def engagement_detail(request, pk):
             "can_edit_objectives": permissions.can_edit_objectives(roles),
             "closing_review": closing_review,
             "can_view_closing_review": permissions.can_view_closing_review(roles),
+            # Only the coach learns that a coachee who withdrew wishes a closing session.
+            "farewell_bookable": permissions.can_manage_sessions(roles)
+            and CoachingSession.Kind.FAREWELL in workflow.bookable_kinds(engagement),
             "can_request_closing": permissions.can_request_closing(roles)
             and "request_closing" in permitted
             and not engagement.closing_requested_at,

@@ -51,6 +51,7 @@ def _render_schedule(
             "sessions": selectors.sessions_for(engagement, roles),
             "counts": counts,
             "kinds": _kinds(engagement),
+            "before_signature": workflow.allows(engagement, "edit_terms"),
             "session_form": session_form or SessionForm(kinds=_kinds(engagement), initial=defaults),
             "series_form": series_form
             or SeriesForm(

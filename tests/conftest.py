@@ -213,3 +213,38 @@ def postgres(db):
         connection.vendor == "postgresql",
         "set DATABASE_URL=postgres://postgres@127.0.0.1:5432/coaching",
     )
+
+
+def pdfsig_report(pdf_path, tmp_path):
+    """
+    What poppler's ``pdfsig`` says of a PDF's seal, trusting the development
+    CA when NSS's ``certutil`` is there (then "Certificate is Trusted" shows).
+    """
+    import shutil
+    import subprocess
+
+    from django.conf import settings as django_settings
+
+    args = ["pdfsig"]
+    if shutil.which("certutil"):
+        nss = tmp_path / "nss"
+        if not nss.exists():
+            nss.mkdir()
+            subprocess.run(["certutil", "-N", "-d", f"sql:{nss}", "--empty-password"], check=True)
+            subprocess.run(
+                [
+                    "certutil",
+                    "-A",
+                    "-d",
+                    f"sql:{nss}",
+                    "-n",
+                    "dev-ca",
+                    "-t",
+                    "CT,C,C",
+                    "-i",
+                    str(django_settings.SIGNING_CHAIN_PATH),
+                ],
+                check=True,
+            )
+        args += ["-nssdir", f"sql:{nss}"]
+    return subprocess.run([*args, str(pdf_path)], capture_output=True, text=True).stdout

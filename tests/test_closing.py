@@ -8,7 +8,6 @@ a withdrawal.
 import hashlib
 import io
 import shutil
-import subprocess
 import threading
 from datetime import timedelta
 
@@ -39,6 +38,7 @@ from engagements.services import sessions as session_service
 from engagements.services.engagements import engagement_withdraw
 
 from . import factories
+from .conftest import pdfsig_report
 
 pytestmark = pytest.mark.django_db
 
@@ -951,32 +951,11 @@ def test_each_version_is_sealed_over_the_whole_document(completed, field):
 
 @pytest.mark.skipif(not shutil.which("pdfsig"), reason="poppler-utils missing")
 def test_pdfsig_reports_both_versions_sealed_over_the_whole_document(completed, tmp_path):
-    args = ["pdfsig"]
-    if shutil.which("certutil"):
-        nss = tmp_path / "nss"
-        nss.mkdir()
-        subprocess.run(["certutil", "-N", "-d", f"sql:{nss}", "--empty-password"], check=True)
-        subprocess.run(
-            [
-                "certutil",
-                "-A",
-                "-d",
-                f"sql:{nss}",
-                "-n",
-                "dev-ca",
-                "-t",
-                "CT,C,C",
-                "-i",
-                str(settings.SIGNING_CHAIN_PATH),
-            ],
-            check=True,
-        )
-        args += ["-nssdir", f"sql:{nss}"]
     review = review_of(completed)
     for field in ("synthesis_pdf", "sponsor_pdf"):
         path = tmp_path / f"{field}.pdf"
         path.write_bytes(read(getattr(review, field)))
-        report = subprocess.run([*args, str(path)], capture_output=True, text=True).stdout
+        report = pdfsig_report(path, tmp_path)
         assert "Signature is Valid" in report
         assert "Total document signed" in report
         if shutil.which("certutil"):
@@ -984,8 +963,7 @@ def test_pdfsig_reports_both_versions_sealed_over_the_whole_document(completed, 
         tampered = bytearray(path.read_bytes())
         tampered[len(tampered) // 2] ^= 0x01
         path.write_bytes(bytes(tampered))
-        broken = subprocess.run([*args, str(path)], capture_output=True, text=True).stdout
-        assert "Signature is Valid" not in broken
+        assert "Signature is Valid" not in pdfsig_report(path, tmp_path)
 
 
 def test_the_coachees_version_holds_the_whole_synthesis_and_no_session_content(completed):

@@ -30,7 +30,7 @@ from engagements.services import kickoff as kickoff_service
 from engagements.tasks import seal_convention
 
 from . import factories
-from .conftest import move_to, require_service
+from .conftest import move_to, pdfsig_report, require_service
 
 pytestmark = pytest.mark.django_db
 
@@ -441,28 +441,7 @@ def test_changing_one_byte_breaks_the_seal(sent, on_commit):
 def test_pdfsig_reports_a_valid_seal_over_the_whole_document(sent, on_commit, tmp_path):
     path = tmp_path / "final.pdf"
     path.write_bytes(read(sign_all(sent, on_commit).signed_document))
-    args = ["pdfsig"]
-    if shutil.which("certutil"):
-        nss = tmp_path / "nss"
-        nss.mkdir()
-        subprocess.run(["certutil", "-N", "-d", f"sql:{nss}", "--empty-password"], check=True)
-        subprocess.run(
-            [
-                "certutil",
-                "-A",
-                "-d",
-                f"sql:{nss}",
-                "-n",
-                "dev-ca",
-                "-t",
-                "CT,C,C",
-                "-i",
-                str(settings.SIGNING_CHAIN_PATH),
-            ],
-            check=True,
-        )
-        args += ["-nssdir", f"sql:{nss}"]
-    report = subprocess.run([*args, str(path)], capture_output=True, text=True).stdout
+    report = pdfsig_report(path, tmp_path)
     assert "Signature is Valid" in report
     assert "Total document signed" in report
     if shutil.which("certutil"):
@@ -471,8 +450,7 @@ def test_pdfsig_reports_a_valid_seal_over_the_whole_document(sent, on_commit, tm
     tampered = bytearray(path.read_bytes())
     tampered[len(tampered) // 2] ^= 0x01
     path.write_bytes(bytes(tampered))
-    broken = subprocess.run([*args, str(path)], capture_output=True, text=True).stdout
-    assert "Signature is Valid" not in broken
+    assert "Signature is Valid" not in pdfsig_report(path, tmp_path)
 
 
 @pytest.mark.skipif(not shutil.which("pdftotext"), reason="poppler-utils missing")

@@ -251,6 +251,20 @@ def _sponsor_scores(final_shared):
     )
 
 
+def report_document_scores(report):
+    """
+    Q on ObjectiveScore: the scores a report's PDF shows, whoever downloads
+    it — the document is the sponsor's: his own baseline, and both parties'
+    scores on the reports released up to this one. Never the coachee's
+    baseline, never a later report's scores.
+    """
+    earlier_or_this = Q(report__period_end__lt=report.period_end) | Q(report=report)
+    return Q(milestone=ObjectiveScore.Milestone.BASELINE, rater=ObjectiveScore.Rater.SPONSOR) | (
+        Q(milestone=ObjectiveScore.Milestone.REPORT, report__status=SponsorReport.Status.RELEASED)
+        & earlier_or_this
+    )
+
+
 def synthesis_scores(review, *, version):
     """Q on ObjectiveScore: the scores printed in one version of the final synthesis."""
     if version == "coachee":

@@ -161,11 +161,6 @@ def with_report_counts(queryset, *, statuses):
                 status__in=statuses,
             )
         ),
-        last_report_end=Subquery(
-            SponsorReport.objects.filter(engagement=OuterRef("pk"), status__in=statuses)
-            .order_by("-period_end")
-            .values("period_end")[:1]
-        ),
     )
 
 
@@ -237,7 +232,9 @@ def portal_engagements(user, role):
     queryset = with_session_counts(queryset)
     if role in (Role.COACH, Role.COACHEE):
         queryset = with_next_session(queryset)
-        queryset = with_report_counts(queryset, statuses=list(SponsorReport.Status.values))
+        queryset = with_report_counts(
+            queryset, statuses=permissions.report_statuses_visible({role})
+        )
         queryset = queryset.annotate(
             synthesis_status=Subquery(
                 ClosingReview.objects.filter(engagement=OuterRef("pk")).values("status")[:1]
@@ -266,7 +263,9 @@ def portal_engagements(user, role):
         )
     elif role == Role.SPONSOR:
         queryset = with_next_session(queryset, sponsor=True)
-        queryset = with_report_counts(queryset, statuses=[SponsorReport.Status.RELEASED])
+        queryset = with_report_counts(
+            queryset, statuses=permissions.report_statuses_visible({role})
+        )
         queryset = with_my_scores(queryset, ObjectiveScore.Rater.SPONSOR)
         queryset = queryset.annotate(
             synthesis_released=Exists(

@@ -13,7 +13,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from . import calendar, emails, permissions, workflow
-from .models import CoachingSession, Convention, Engagement, SponsorReport, User
+from .models import ClosingReview, CoachingSession, Convention, Engagement, SponsorReport, User
 from .tokens import invitation_path
 
 PARTIES = ("coach", "coachee", "sponsor")
@@ -367,6 +367,11 @@ def remind_reports_due():
 # -- the closing review ------------------------------------------------------------
 
 
+def _review_is(engagement_id, status):
+    """Whether the engagement's closing review is still at ``status`` (else the e-mail is moot)."""
+    return ClosingReview.objects.filter(engagement_id=engagement_id, status=status).exists()
+
+
 def _synthesis_link(engagement_id):
     return settings.SITE_URL + reverse("synthesis", args=[engagement_id])
 
@@ -387,6 +392,8 @@ def send_closing_requested(engagement_id):
 @shared_task(**RETRY)
 def send_synthesis_submitted(engagement_id, occasion):
     """The synthesis awaits the coachee's validation."""
+    if not _review_is(engagement_id, ClosingReview.Status.AWAITING_COACHEE):
+        return 0
     return _notify(
         _engagement(engagement_id),
         roles=("coachee",),
@@ -399,6 +406,8 @@ def send_synthesis_submitted(engagement_id, occasion):
 @shared_task(**RETRY)
 def send_synthesis_returned(engagement_id, occasion):
     """The coachee returned the synthesis: her coach is told (never the sponsor)."""
+    if not _review_is(engagement_id, ClosingReview.Status.CHANGES_REQUESTED):
+        return 0
     return _notify(
         _engagement(engagement_id),
         roles=("coach",),
@@ -411,6 +420,8 @@ def send_synthesis_returned(engagement_id, occasion):
 @shared_task(**RETRY)
 def send_synthesis_validated(engagement_id):
     """The coachee validated the synthesis: the coach may issue the final PDF."""
+    if not _review_is(engagement_id, ClosingReview.Status.VALIDATED):
+        return 0
     return _notify(
         _engagement(engagement_id),
         roles=("coach",),
@@ -431,6 +442,8 @@ def generate_synthesis(review_id):
 @shared_task(**RETRY)
 def send_synthesis_issued(engagement_id):
     """The final synthesis exists: each party is told where to read their version."""
+    if not _review_is(engagement_id, ClosingReview.Status.COMPLETED):
+        return 0
     return _notify(
         _engagement(engagement_id),
         roles=PARTIES,
@@ -446,15 +459,16 @@ def generate_pending_syntheses():
     Periodic (beat): issue any final synthesis asked for whose task failed
     for good or was lost (the task makes the documents once).
     """
-    from .models import ClosingReview
-
+    now = timezone.now()
     waiting = list(
         ClosingReview.objects.filter(
             status=ClosingReview.Status.VALIDATED,
-            generation_requested_at__lt=timezone.now() - timedelta(minutes=5),
-            engagement__status__in=workflow.states_allowing("write_synthesis"),
+            generation_requested_at__lt=now - timedelta(minutes=5),
+            engagement__status__in=workflow.TRANSITIONS["complete"].sources,
         ).values_list("pk", flat=True)
     )
+    # Stamped again, so that a busy queue is not sent the same review each run.
+    ClosingReview.objects.filter(pk__in=waiting).update(generation_requested_at=now)
     for review_id in waiting:
         generate_synthesis.delay(review_id)
     return len(waiting)

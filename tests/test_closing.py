@@ -672,7 +672,8 @@ def test_the_coach_cannot_edit_the_synthesis_once_given_to_the_coachee(
         reverse("synthesis", args=[engagement.pk]),
         {**TEXTS, "learnings": "Réécrit", "action": "submit"},
     )
-    assert response.status_code == 404
+    # Told so, back on the synthesis; nothing written.
+    assert (response.status_code, response.url) == (302, reverse("synthesis", args=[engagement.pk]))
     after = review_of(engagement)
     assert (after.status, after.learnings, after.submitted_at) == (
         before.status,
@@ -763,7 +764,9 @@ def test_the_coachee_gives_her_final_scores_from_their_page(client, in_closing, 
     assert not ObjectiveScore.objects.exists()
     response = client.post(url, {f"score_{pk}": "2" for pk in final_scores(in_closing)})
     assert response.status_code == 302
-    assert response.url == reverse("synthesis", args=[in_closing.pk])
+    # The synthesis is still the coach's draft: she goes back to her engagement.
+    assert response.url == in_closing.get_absolute_url()
+    assert client.get(response.url).status_code == 200
     assert ObjectiveScore.objects.filter(milestone="closing", rater="coachee").count() == 2
     page = client.get(url)
     assert not page.context["open"] and len(page.context["given"]) == 2
@@ -1569,3 +1572,37 @@ def test_two_concurrent_generations_make_one_set_of_documents(postgres, validate
     assert validated.status_changes.filter(to_status=S.COMPLETED).count() == 1
     validated.refresh_from_db()
     assert validated.status == S.COMPLETED
+
+
+# -- found in review -----------------------------------------------------------------
+
+
+def test_a_failed_generation_leaves_no_confidential_file_behind(validated, monkeypatch, settings):
+    from pathlib import Path
+
+    from engagements import workflow
+
+    review = review_of(validated)
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("storage or workflow failure")
+
+    monkeypatch.setattr(workflow, "transition", broken)
+    with pytest.raises(RuntimeError):
+        closing.synthesis_generate(review_id=review.pk)
+    folder = Path(settings.MEDIA_ROOT) / "syntheses"
+    assert not folder.exists() or not any(folder.iterdir())
+    assert review_of(validated).status == ClosingReview.Status.VALIDATED
+
+
+def test_the_beat_sweep_does_not_send_the_same_synthesis_each_run(validated, monkeypatch):
+    from engagements import tasks
+
+    ClosingReview.objects.filter(engagement=validated).update(
+        generation_requested_at=timezone.now() - timedelta(minutes=10)
+    )
+    queued = []
+    monkeypatch.setattr(tasks.generate_synthesis, "delay", lambda *args: queued.append(args))
+    assert tasks.generate_pending_syntheses() == 1
+    assert tasks.generate_pending_syntheses() == 0  # stamped: not again before 5 minutes
+    assert len(queued) == 1

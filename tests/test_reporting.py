@@ -1517,3 +1517,29 @@ def test_a_return_racing_an_approval_leaves_one_outcome(postgres, engagement):
             "Non",
             0,
         )
+
+
+# -- found in review -----------------------------------------------------------------
+
+
+def test_a_reports_pdf_shows_what_the_sponsor_may_see_as_of_that_report(released, coachee):
+    """Whoever downloads it (the coach may forward it): no coachee baseline, no later report."""
+    from engagements import permissions
+
+    engagement = released.engagement
+    service.baseline_scores_give(engagement=engagement, user=coachee, scores=every(engagement))
+    shown = ObjectiveScore.objects.filter(permissions.report_document_scores(released))
+    assert shown.exists()
+    assert not shown.filter(milestone=BASELINE, rater=COACHEE).exists()
+    later = report_in(
+        engagement,
+        S.RELEASED,
+        period_start=released.period_end + timedelta(days=1),
+        period_end=released.period_end + timedelta(days=30),
+    )
+    factories.ObjectiveScoreFactory(
+        objective=engagement.objectives.first(), milestone="report", report=later, rater=COACHEE
+    )
+    assert not ObjectiveScore.objects.filter(
+        permissions.report_document_scores(released), report=later
+    ).exists()

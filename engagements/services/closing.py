@@ -202,6 +202,8 @@ def closing_scores_give(*, engagement: Engagement, user: User, scores: dict[int,
     with transaction.atomic():
         engagement = Engagement.objects.select_for_update().get(pk=engagement.pk)
         workflow.require(engagement, "score_closing")
+        if not engagement.objectives.exists():
+            raise ApplicationError(_("There is no objective to score."))
         scores_create(
             objectives=list(engagement.objectives.order_by("position")),
             scores=scores,
@@ -284,23 +286,38 @@ def synthesis_generate(*, review_id: int) -> bool:
         review.engagement = Engagement.objects.select_related(
             "coach__user", "coachee", "sponsor", "organization"
         ).get(pk=engagement_id)
-        for version, field, hash_field in (
-            ("coachee", "synthesis_pdf", "synthesis_sha256"),
-            ("sponsor", "sponsor_pdf", "sponsor_sha256"),
-        ):
-            sealed = seal_pdf(
+        # Both versions are made in memory first: a failure stores nothing.
+        sealed = {
+            version: seal_pdf(
                 _document(review, version),
                 reason=f"Final synthesis ({version}'s version) of engagement {engagement_id}",
             )
-            getattr(review, field).save(
-                f"synthese-{engagement_id}-{version}.pdf", ContentFile(sealed), save=False
-            )
-            setattr(review, hash_field, hashlib.sha256(sealed).hexdigest())
-        review.status = Status.COMPLETED
-        review.completed_at = clock.now()
-        review.save()
-        workflow.transition(review.engagement, "complete", actor=None)
-        # A report still waiting at the end is never released.
-        reports_close_open(engagement=review.engagement)
+            for version in ("coachee", "sponsor")
+        }
+        saved = []
+        try:
+            for version, field, hash_field in (
+                ("coachee", "synthesis_pdf", "synthesis_sha256"),
+                ("sponsor", "sponsor_pdf", "sponsor_sha256"),
+            ):
+                document = getattr(review, field)
+                document.save(
+                    f"synthese-{engagement_id}-{version}.pdf",
+                    ContentFile(sealed[version]),
+                    save=False,
+                )
+                saved.append(document.name)
+                setattr(review, hash_field, hashlib.sha256(sealed[version]).hexdigest())
+            review.status = Status.COMPLETED
+            review.completed_at = clock.now()
+            review.save()
+            workflow.transition(review.engagement, "complete", actor=None)
+            # A report still waiting at the end is never released.
+            reports_close_open(engagement=review.engagement)
+        except Exception:
+            # The transaction rolls back: no confidential file is left behind.
+            for name in saved:
+                review.synthesis_pdf.storage.delete(name)
+            raise
         tasks.send_synthesis_issued.delay_on_commit(review.engagement_id)
     return True

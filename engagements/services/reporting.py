@@ -16,11 +16,11 @@ from datetime import date
 from decimal import Decimal
 
 from django.db import transaction
-from django.db.models import Count, Exists, F, OuterRef, Q
+from django.db.models import Count, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from .. import clock, permissions, tasks, workflow
+from .. import clock, permissions, selectors, tasks, workflow
 from ..errors import ApplicationError, NotAllowed
 from ..models import (
     SCORE_MAX,
@@ -355,18 +355,18 @@ def reports_close_open(*, engagement: Engagement) -> int:
 
 def reports_due():
     """
-    Active engagements whose mid-point report is due and not started: about
-    half the contracted development sessions used, no report yet.
+    Engagements whose mid-point report is due and not started
+    (``workflow.report_due``: about half the contracted sessions used, no report yet).
     """
-    used = Q(sessions__kind=CoachingSession.Kind.DEVELOPMENT) & (
-        Q(sessions__status__in=[CoachingSession.Status.HELD, CoachingSession.Status.MISSED])
-        | Q(sessions__status=CoachingSession.Status.CANCELLED, sessions__cancelled_late=True)
-    )
-    started = SponsorReport.objects.filter(engagement=OuterRef("pk")).exclude(status=Status.CLOSED)
-    return (
-        Engagement.objects.filter(status__in=workflow.states_allowing("start_report"))
-        .annotate(used=Count("sessions", filter=used))
-        .filter(used__gte=(F("sessions_contracted") + 1) / 2)
-        .exclude(Exists(started))
+    candidates = (
+        selectors.with_session_counts(
+            Engagement.objects.filter(status__in=workflow.states_allowing("start_report"))
+        )
+        .annotate(
+            reports_started=Count(
+                "reports", filter=~Q(reports__status=Status.CLOSED), distinct=True
+            )
+        )
         .select_related("coach__user", "coachee", "sponsor")
     )
+    return [engagement for engagement in candidates if workflow.report_due(engagement)]

@@ -122,7 +122,10 @@ def synthesis(request, pk):
                     messages.success(request, _("Draft saved."))
                 return redirect("synthesis", pk=engagement.pk)
     elif request.method == "POST":
-        raise Http404
+        if not permissions.can_write_synthesis(roles):
+            raise Http404
+        messages.error(request, _("The synthesis is with the coachee: it cannot change now."))
+        return redirect("synthesis", pk=engagement.pk)
     return _render_synthesis(request, engagement, roles, review, form=form)
 
 
@@ -242,6 +245,10 @@ def synthesis_pdf(request, pk, version):
     if not review.is_completed or version not in permissions.synthesis_versions(roles):
         raise Http404
     field = review.synthesis_pdf if version == "coachee" else review.sponsor_pdf
+    try:
+        document = field.open("rb")
+    except FileNotFoundError:
+        raise Http404 from None
     privacy.record_download_log(
         user=request.user,
         engagement=engagement,
@@ -250,7 +257,7 @@ def synthesis_pdf(request, pk, version):
         detail={"version": version},
     )
     return FileResponse(
-        field.open("rb"),
+        document,
         content_type="application/pdf",
         filename=f"synthese-finale-{engagement.pk}-{version}.pdf",
     )
@@ -271,8 +278,9 @@ def closing_scores(request, pk):
         rule="score_closing",
         give=closing.closing_scores_give,
         done=_("Thank you: your final scores are recorded."),
-        # The coachee goes on to validate the synthesis.
+        # The coachee goes on to the synthesis, once her coach has given it to her.
         then=reverse("synthesis", args=[engagement.pk])
         if permissions.can_validate_synthesis(roles)
+        and selectors.closing_review_for(engagement, roles)
         else engagement.get_absolute_url(),
     )

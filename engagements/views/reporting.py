@@ -72,6 +72,10 @@ def report_edit(request, pk, report_id):
     """The coach's draft: progress per objective and a general comment; save or submit."""
     engagement, _roles, report = _report(request, pk, report_id, rule=permissions.can_write_reports)
     if not report.is_editable:
+        if request.method == "POST":
+            messages.error(
+                request, _("This report is no longer a draft: a correction is a new report.")
+            )
         return redirect(report)
     entries = list(report.objective_progress.all())
     form = ReportForm(
@@ -227,7 +231,16 @@ def report_pdf(request, pk, report_id):
     engagement, roles, report = _report(request, pk, report_id)
     if not report.is_released:
         raise Http404
-    _objectives, objective_charts = _charts(engagement, roles)
+    # The same document whoever downloads it: the sponsor's view as of this report.
+    objectives = list(
+        selectors.objectives_with_scores(engagement, permissions.report_document_scores(report))
+    )
+    reports_so_far = [
+        r
+        for r in selectors.reports_for(engagement, roles)
+        if r.period_end < report.period_end or r.pk == report.pk
+    ]
+    objective_charts = charts.objective_charts(objectives, reports_so_far)
     document = render_pdf(
         "pdf/report.html",
         {

@@ -42,7 +42,7 @@ class SessionView(StrEnum):
     """How much of the session schedule a role sees."""
 
     FULL = "full"  # dates, places, links, attendance, cancellation details
-    DATES = "dates"  # dates and counts, tripartite meetings only in detail
+    DATES = "dates"  # dates of planned sessions and counts, tripartite meetings in detail
     COUNTS = "counts"  # numbers only
     NONE = "none"
 
@@ -138,11 +138,12 @@ def meeting_parties(session):
 
 def sessions_seen_by_sponsor():
     """
-    Q on CoachingSession: the sessions whose dates the sponsor sees. Never
-    the closing session a coachee who withdrew wished for: only her coach
-    learns of that wish.
+    Q on CoachingSession: the sessions whose dates the sponsor sees — the
+    planned ones (attendance reaches him only through an approved report),
+    never the closing session a coachee who withdrew wished for (only her
+    coach learns of that wish).
     """
-    return ~Q(kind=CoachingSession.Kind.FAREWELL)
+    return Q(status=CoachingSession.Status.PLANNED) & ~Q(kind=CoachingSession.Kind.FAREWELL)
 
 
 def sponsor_meetings():

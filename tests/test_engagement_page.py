@@ -1,6 +1,6 @@
 """The engagement page shows each role exactly its sections."""
 
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
 from django.core.files.base import ContentFile
@@ -84,11 +84,17 @@ def test_hr_sees_counts_but_no_session_dates(client, full, hr):
     assert "1 sur 12" in page or "1 of 12" in page
 
 
-def test_sponsor_sees_session_dates_but_no_content(client, full, sponsor):
-    session = full.sessions.get()
+def test_sponsor_sees_planned_session_dates_but_no_attendance_nor_content(client, full, sponsor):
+    held = full.sessions.get()
+    planned = factories.CoachingSessionFactory(
+        engagement=full, starts_at=held.starts_at + timedelta(days=40)
+    )
     client.force_login(sponsor)
-    page = client.get(full.get_absolute_url()).content.decode()
-    assert timezone.localtime(session.starts_at).isoformat()[:10] in page
+    response = client.get(full.get_absolute_url())
+    page = response.content.decode()
+    assert timezone.localtime(planned.starts_at).isoformat()[:10] in page
+    # Attendance reaches the sponsor only through an approved report.
+    assert list(response.context["sessions"]) == [planned]
     assert "SHARED-SUMMARY" not in page
 
 

@@ -250,15 +250,10 @@ class ScoresForm(forms.Form):
 
 
 class ReportStartForm(_NoTagHelperMixin, forms.Form):
+    """The period of a new report; ``reporting.report_start`` judges it."""
+
     period_start = forms.DateField(label=_("From"), widget=DateInput())
     period_end = forms.DateField(label=_("To"), widget=DateInput())
-
-    def clean(self):
-        data = super().clean()
-        start, end = data.get("period_start"), data.get("period_end")
-        if start and end and end < start:
-            self.add_error("period_end", _("The period must end after it starts."))
-        return data
 
 
 class ReportForm(forms.Form):

@@ -459,19 +459,9 @@ class Objective(models.Model):
     def __str__(self):
         return self.title
 
-    def score_trend(self):
-        """
-        For each rater (coachee, sponsor): the first and the latest score, in
-        order of scoring. Uses prefetched ``scores`` when present.
-        """
-        trend = {}
-        for score in sorted(self.scores.all(), key=lambda s: (s.scored_at, s.pk)):
-            first, _latest = trend.get(score.rater, (score, None))
-            trend[score.rater] = (first, score)
-        return [
-            {"rater": ObjectiveScore.Rater(rater).label, "first": first, "latest": latest}
-            for rater, (first, latest) in sorted(trend.items())
-        ]
+    def has_score(self, *, milestone, rater):
+        """Whether ``rater`` scored this objective at ``milestone`` (uses prefetched ``scores``)."""
+        return any(s.milestone == milestone and s.rater == rater for s in self.scores.all())
 
 
 class ObjectiveScore(models.Model):

@@ -23,6 +23,7 @@ from enum import StrEnum
 
 from django.db.models import Exists, OuterRef, Q
 
+from .errors import NotAllowed
 from .models import (
     ClosingReview,
     Coach,
@@ -80,6 +81,17 @@ def roles_in(engagement, user):
 
 def _any(roles, allowed):
     return bool(set(roles) & allowed)
+
+
+def require(engagement, user, rule):
+    """
+    For services: the roles ``user`` holds in ``engagement`` if ``rule`` (a
+    function of this module) lets them act; ``NotAllowed`` otherwise.
+    """
+    roles = roles_in(engagement, user)
+    if not rule(roles):
+        raise NotAllowed
+    return roles
 
 
 # -- what within an engagement ---------------------------------------------
@@ -291,6 +303,11 @@ def synthesis_statuses_visible(roles):
     if SPONSOR in roles:
         return [Status.COMPLETED]
     return []
+
+
+def can_view_synthesis(roles):
+    """Some state of the synthesis is for them (the sponsor: once issued, shared parts only)."""
+    return bool(synthesis_statuses_visible(roles))
 
 
 def can_write_synthesis(roles):

@@ -367,13 +367,20 @@ def remind_reports_due():
 # -- the closing review ------------------------------------------------------------
 
 
-def _review_is(engagement_id, status):
-    """Whether the engagement's closing review is still at ``status`` (else the e-mail is moot)."""
-    return ClosingReview.objects.filter(engagement_id=engagement_id, status=status).exists()
-
-
-def _synthesis_link(engagement_id):
-    return settings.SITE_URL + reverse("synthesis", args=[engagement_id])
+def _synthesis_notice(engagement_id, *, status, roles, occasion, name):
+    """
+    E-mail ``name`` about the synthesis to ``roles``, once per ``occasion``, if
+    the closing review is still at ``status`` (otherwise the news is moot).
+    """
+    if not ClosingReview.objects.filter(engagement_id=engagement_id, status=status).exists():
+        return 0
+    return _notify(
+        _engagement(engagement_id),
+        roles=roles,
+        occasion=occasion,
+        name=name,
+        context={"link": settings.SITE_URL + reverse("synthesis", args=[engagement_id])},
+    )
 
 
 @shared_task(**RETRY)
@@ -392,42 +399,36 @@ def send_closing_requested(engagement_id):
 @shared_task(**RETRY)
 def send_synthesis_submitted(engagement_id, occasion):
     """The synthesis awaits the coachee's validation."""
-    if not _review_is(engagement_id, ClosingReview.Status.AWAITING_COACHEE):
-        return 0
-    return _notify(
-        _engagement(engagement_id),
+    return _synthesis_notice(
+        engagement_id,
+        status=ClosingReview.Status.AWAITING_COACHEE,
         roles=("coachee",),
         occasion=f"synthesis-submitted:{engagement_id}:{occasion}",
         name="synthesis_submitted",
-        context={"link": _synthesis_link(engagement_id)},
     )
 
 
 @shared_task(**RETRY)
 def send_synthesis_returned(engagement_id, occasion):
     """The coachee returned the synthesis: her coach is told (never the sponsor)."""
-    if not _review_is(engagement_id, ClosingReview.Status.CHANGES_REQUESTED):
-        return 0
-    return _notify(
-        _engagement(engagement_id),
+    return _synthesis_notice(
+        engagement_id,
+        status=ClosingReview.Status.CHANGES_REQUESTED,
         roles=("coach",),
         occasion=f"synthesis-returned:{engagement_id}:{occasion}",
         name="synthesis_returned",
-        context={"link": _synthesis_link(engagement_id)},
     )
 
 
 @shared_task(**RETRY)
 def send_synthesis_validated(engagement_id):
     """The coachee validated the synthesis: the coach may issue the final PDF."""
-    if not _review_is(engagement_id, ClosingReview.Status.VALIDATED):
-        return 0
-    return _notify(
-        _engagement(engagement_id),
+    return _synthesis_notice(
+        engagement_id,
+        status=ClosingReview.Status.VALIDATED,
         roles=("coach",),
         occasion=f"synthesis-validated:{engagement_id}",
         name="synthesis_validated",
-        context={"link": _synthesis_link(engagement_id)},
     )
 
 
@@ -442,14 +443,12 @@ def generate_synthesis(review_id):
 @shared_task(**RETRY)
 def send_synthesis_issued(engagement_id):
     """The final synthesis exists: each party is told where to read their version."""
-    if not _review_is(engagement_id, ClosingReview.Status.COMPLETED):
-        return 0
-    return _notify(
-        _engagement(engagement_id),
+    return _synthesis_notice(
+        engagement_id,
+        status=ClosingReview.Status.COMPLETED,
         roles=PARTIES,
         occasion=f"synthesis-issued:{engagement_id}",
         name="synthesis_issued",
-        context={"link": _synthesis_link(engagement_id)},
     )
 
 

@@ -19,17 +19,10 @@ from ..errors import ApplicationError, NotAllowed
 from ..models import ClosingReview, CoachingSession, Engagement, ObjectiveScore, Role, User
 from ..pdf import render_pdf
 from ..signing import seal_pdf
-from .reporting import reports_close_open, scores_create
+from .reporting import objectives_unscored, reports_close_open, scores_create
 from .sessions import cancel_and_notify
 
 Status = ClosingReview.Status
-
-
-def _require(engagement, user, rule):
-    roles = permissions.roles_in(engagement, user)
-    if not rule(roles):
-        raise NotAllowed
-    return roles
 
 
 # -- entering the closing review -------------------------------------------------
@@ -46,7 +39,7 @@ def planned_development_sessions(engagement: Engagement):
 
 def closing_request(*, engagement: Engagement, coachee: User) -> None:
     """The coachee asks her coach to start the closing review; the coach is told."""
-    _require(engagement, coachee, permissions.can_request_closing)
+    permissions.require(engagement, coachee, permissions.can_request_closing)
     with transaction.atomic():
         engagement = Engagement.objects.select_for_update().get(pk=engagement.pk)
         workflow.require(engagement, "request_closing")
@@ -65,7 +58,7 @@ def closing_start(*, engagement: Engagement, coach: User, cancel_planned: bool) 
     coach confirmed. The synthesis opens as a draft; the closing tripartite
     meeting is then booked like any meeting.
     """
-    _require(engagement, coach, permissions.can_start_closing)
+    permissions.require(engagement, coach, permissions.can_start_closing)
     with transaction.atomic():
         engagement = workflow.transition(engagement, "start_closing", actor=coach)
         if cancel_planned:
@@ -97,7 +90,7 @@ def synthesis_save(
     recommendations: str,
 ) -> ClosingReview:
     """The coach's draft of the synthesis."""
-    _require(engagement, coach, permissions.can_write_synthesis)
+    permissions.require(engagement, coach, permissions.can_write_synthesis)
     with transaction.atomic():
         review = _locked_review(engagement)
         workflow.require(review.engagement, "write_synthesis")
@@ -113,7 +106,7 @@ def synthesis_save(
 
 def synthesis_submit(*, engagement: Engagement, coach: User) -> ClosingReview:
     """The coach gives the synthesis to the coachee, who validates it or returns it."""
-    _require(engagement, coach, permissions.can_write_synthesis)
+    permissions.require(engagement, coach, permissions.can_write_synthesis)
     with transaction.atomic():
         review = _locked_review(engagement)
         workflow.require(review.engagement, "write_synthesis")
@@ -134,7 +127,7 @@ def synthesis_submit(*, engagement: Engagement, coach: User) -> ClosingReview:
 
 
 def _awaiting_coachee(engagement, coachee):
-    _require(engagement, coachee, permissions.can_validate_synthesis)
+    permissions.require(engagement, coachee, permissions.can_validate_synthesis)
     review = _locked_review(engagement)
     workflow.require(review.engagement, "write_synthesis")
     if review.status != Status.AWAITING_COACHEE:
@@ -187,11 +180,14 @@ def synthesis_validate(
 
 
 def closing_scores_missing(engagement, rater) -> bool:
-    objectives = engagement.objectives.all()
-    scored = ObjectiveScore.objects.filter(
-        objective__engagement=engagement, milestone=ObjectiveScore.Milestone.CLOSING, rater=rater
-    ).count()
-    return scored < objectives.count()
+    """Whether ``rater`` has an objective left to give a final score to."""
+    return bool(
+        objectives_unscored(
+            list(engagement.objectives.all()),
+            milestone=ObjectiveScore.Milestone.CLOSING,
+            rater=rater,
+        )
+    )
 
 
 def closing_scores_give(*, engagement: Engagement, user: User, scores: dict[int, int]) -> None:
@@ -223,7 +219,7 @@ def synthesis_issue(*, engagement: Engagement, coach: User) -> ClosingReview:
     and seals its two versions, then completes the engagement. A second click
     queues nothing more, and the task makes the documents once.
     """
-    _require(engagement, coach, permissions.can_write_synthesis)
+    permissions.require(engagement, coach, permissions.can_write_synthesis)
     with transaction.atomic():
         review = _locked_review(engagement)
         workflow.require(review.engagement, "write_synthesis")

@@ -12,7 +12,7 @@ is never edited. Scores are given by the coachee (self) and the sponsor
 milestone adds a new one.
 """
 
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 
 from django.db import transaction
@@ -47,8 +47,8 @@ def report_suggested_period(engagement: Engagement) -> tuple[date, date]:
     """
     today = clock.today()
     last = engagement.reports.exclude(status=Status.CLOSED).order_by("-period_end").first()
-    start = last.period_end.fromordinal(last.period_end.toordinal() + 1) if last else None
-    start = min(start or engagement.start_date, today)
+    start = last.period_end + timedelta(days=1) if last else engagement.start_date
+    start = min(start, today)
     return start, today
 
 
@@ -83,13 +83,6 @@ def _refresh_attendance(report):
 # -- writing (the coach) -------------------------------------------------------------
 
 
-def _require_role(engagement, user, rule):
-    roles = permissions.roles_in(engagement, user)
-    if not rule(roles):
-        raise NotAllowed
-    return roles
-
-
 def _locked(report):
     """The report and its engagement, locked in that order (engagement first)."""
     engagement = Engagement.objects.select_for_update().get(pk=report.engagement_id)
@@ -106,7 +99,7 @@ def report_start(
     the sessions of the period, an empty paragraph waits for each objective.
     One report is written at a time.
     """
-    _require_role(engagement, coach, permissions.can_write_reports)
+    permissions.require(engagement, coach, permissions.can_write_reports)
     if period_end < period_start:
         raise ApplicationError(_("The period must end after it starts."))
     if period_end > clock.today():
@@ -145,7 +138,7 @@ def report_save(
     objective id to its text) and the general comment. Attendance is
     refreshed from the sessions each time.
     """
-    _require_role(report.engagement, coach, permissions.can_write_reports)
+    permissions.require(report.engagement, coach, permissions.can_write_reports)
     with transaction.atomic():
         report = _locked(report)
         workflow.require(report.engagement, "handle_report")
@@ -165,7 +158,7 @@ def report_save(
 
 def report_submit(*, report: SponsorReport, coach: User) -> SponsorReport:
     """The coach submits the report to the coachee, who reads and approves it (or not)."""
-    _require_role(report.engagement, coach, permissions.can_write_reports)
+    permissions.require(report.engagement, coach, permissions.can_write_reports)
     with transaction.atomic():
         report = _locked(report)
         workflow.require(report.engagement, "handle_report")
@@ -195,7 +188,7 @@ def report_submit(*, report: SponsorReport, coach: User) -> SponsorReport:
 
 
 def _awaiting_coachee(report, coachee):
-    _require_role(report.engagement, coachee, permissions.can_approve_reports)
+    permissions.require(report.engagement, coachee, permissions.can_approve_reports)
     report = _locked(report)
     workflow.require(report.engagement, "handle_report")
     if report.status != Status.AWAITING_APPROVAL:
@@ -295,7 +288,7 @@ def baseline_scores_give(*, engagement: Engagement, user: User, scores: dict[int
         objectives = list(engagement.objectives.order_by("position"))
         if not objectives or any(o.approved_by_coachee_at is None for o in objectives):
             raise ApplicationError(_("Baseline scores are given once the objectives are agreed."))
-        to_score = baseline_missing(objectives, rater)
+        to_score = objectives_unscored(objectives, milestone=Milestone.BASELINE, rater=rater)
         if not to_score:
             raise ApplicationError(_("These scores have already been given; they are not changed."))
         scores_create(
@@ -308,11 +301,11 @@ def baseline_scores_give(*, engagement: Engagement, user: User, scores: dict[int
         )
 
 
-def baseline_missing(objectives, rater):
-    """The objectives without a baseline score from ``rater``."""
+def objectives_unscored(objectives, *, milestone, rater):
+    """The objectives of ``objectives`` without a score from ``rater`` at ``milestone``."""
     scored = set(
         ObjectiveScore.objects.filter(
-            objective__in=objectives, milestone=Milestone.BASELINE, rater=rater
+            objective__in=objectives, milestone=milestone, rater=rater
         ).values_list("objective_id", flat=True)
     )
     return [o for o in objectives if o.pk not in scored]
@@ -320,7 +313,7 @@ def baseline_missing(objectives, rater):
 
 def report_scores_give(*, report: SponsorReport, sponsor: User, scores: dict[int, int]) -> None:
     """The sponsor, having read a released report, adds his observed score on each objective."""
-    _require_role(report.engagement, sponsor, permissions.can_give_observed_scores)
+    permissions.require(report.engagement, sponsor, permissions.can_give_observed_scores)
     with transaction.atomic():
         report = _locked(report)
         workflow.require(report.engagement, "score_report")

@@ -120,8 +120,7 @@ def _check_slots(engagement, slots, *, kind, exclude=None):
 
 
 def _require_coach(engagement, user):
-    if not permissions.can_manage_sessions(permissions.roles_in(engagement, user)):
-        raise NotAllowed
+    permissions.require(engagement, user, permissions.can_manage_sessions)
 
 
 def _new_session(engagement, *, kind, starts_at, duration_minutes, format, location, video_url):

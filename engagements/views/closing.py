@@ -89,17 +89,13 @@ def _review(request, pk, *, rule):
     return engagement, roles, review
 
 
-def _can_see_synthesis(roles):
-    return bool(permissions.synthesis_statuses_visible(roles))
-
-
 @require_http_methods(["GET", "POST"])
 def synthesis(request, pk):
     """
     The synthesis: the coach writes it; the coachee reads, scores and validates
     it (or returns it); once issued, each party downloads their version.
     """
-    engagement, roles, review = _review(request, pk, rule=_can_see_synthesis)
+    engagement, roles, review = _review(request, pk, rule=permissions.can_view_synthesis)
     form = None
     if permissions.can_write_synthesis(roles) and review.is_editable:
         form = SynthesisForm(request.POST if request.method == "POST" else None, instance=review)
@@ -241,7 +237,7 @@ def synthesis_issue(request, pk):
 @require_http_methods(["GET"])
 def synthesis_pdf(request, pk, version):
     """One version of the final synthesis, to whoever may have it; each download is logged."""
-    engagement, roles, review = _review(request, pk, rule=_can_see_synthesis)
+    engagement, roles, review = _review(request, pk, rule=permissions.can_view_synthesis)
     if not review.is_completed or version not in permissions.synthesis_versions(roles):
         raise Http404
     field = review.synthesis_pdf if version == "coachee" else review.sponsor_pdf

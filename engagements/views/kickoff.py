@@ -79,10 +79,8 @@ def _render_kickoff(request, engagement, roles, **forms):
         and objectives
         and all(o.approved_by_coachee_at for o in objectives),
         "baseline_given": any(
-            score.milestone == ObjectiveScore.Milestone.BASELINE
-            and score.rater == ObjectiveScore.Rater.COACHEE
-            for objective in objectives
-            for score in objective.scores.all()
+            o.has_score(milestone=ObjectiveScore.Milestone.BASELINE, rater=Role.COACHEE)
+            for o in objectives
         ),
         "problems": convention_service.readiness_problems(engagement),
         "can_send": Role.COACH in roles and "send_convention" in permitted,

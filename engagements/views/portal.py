@@ -233,7 +233,10 @@ def engagement_detail(request, pk):
             and "score_baseline" in permitted
             and objectives
             and all(o.approved_by_coachee_at for o in objectives)
-            and _some_unscored(objectives, ObjectiveScore.Milestone.BASELINE, rater),
+            and any(
+                not o.has_score(milestone=ObjectiveScore.Milestone.BASELINE, rater=rater)
+                for o in objectives
+            ),
             "session_view": session_view,
             "sessions": sessions,
             "counts": counts,
@@ -260,16 +263,11 @@ def engagement_detail(request, pk):
             and not engagement.closing_requested_at,
             "final_scores_to_give": rater
             and "score_closing" in permitted
-            and _some_unscored(objectives, ObjectiveScore.Milestone.CLOSING, rater),
+            and any(
+                not o.has_score(milestone=ObjectiveScore.Milestone.CLOSING, rater=rater)
+                for o in objectives
+            ),
         },
-    )
-
-
-def _some_unscored(objectives, milestone, rater):
-    """Whether an objective lacks ``rater``'s score at ``milestone`` (scores prefetched)."""
-    return any(
-        not any(s.milestone == milestone and s.rater == rater for s in objective.scores.all())
-        for objective in objectives
     )
 
 

@@ -297,8 +297,7 @@ def scores_page(request, engagement, roles, *, milestone, rule, give, done, then
         for score in objective.scores.all()
         if score.milestone == milestone and score.rater == rater
     ]
-    scored = {score.objective_id for score in given}
-    to_score = [o for o in objectives if o.pk not in scored]
+    to_score = [o for o in objectives if not o.has_score(milestone=milestone, rater=rater)]
     form = ScoresForm(request.POST if request.method == "POST" else None, objectives=to_score)
     if request.method == "POST" and form.is_valid():
         try:

@@ -304,7 +304,7 @@ def _engagement_data(engagement, documents):
                 ),
                 None,
             )
-            if convention.evidence or convention.signatures.exists()
+            if convention.evidence or convention.signatures.all()
             else None,
             "document": None,
         }
@@ -565,11 +565,11 @@ def _engagement_anonymize(engagement, now) -> dict:
     return counts
 
 
-def _anonymizable_people(candidates):
+def _anonymizable_people(users):
     """
-    Of ``candidates`` (user ids), those whose every engagement as coachee or
-    sponsor is anonymized and who work for nobody here: not a coach, not HR,
-    not staff, and not anonymized already.
+    The ids of ``users`` (a User queryset) who were coachee or sponsor, whose
+    every engagement is anonymized and who work for nobody here: not a coach,
+    not HR, not staff, and not anonymized already.
     """
     keeps_a_part = (
         Q(coach_profile__isnull=False)
@@ -584,18 +584,18 @@ def _anonymizable_people(candidates):
             )
         )
     )
+    was_a_party = Exists(
+        Engagement.objects.filter(Q(coachee=OuterRef("pk")) | Q(sponsor=OuterRef("pk")))
+    )
     return list(
-        User.objects.filter(pk__in=candidates)
-        .exclude(keeps_a_part)
-        .order_by("pk")
-        .values_list("pk", flat=True)
+        users.filter(was_a_party).exclude(keeps_a_part).order_by("pk").values_list("pk", flat=True)
     )
 
 
 def _person_anonymize(user_id, now) -> bool:
     with transaction.atomic():
         user = User.objects.select_for_update().filter(pk=user_id).first()
-        if user is None or user.pk not in _anonymizable_people([user_id]):
+        if not _anonymizable_people(User.objects.filter(pk=user_id)):
             return False
         feeds = CalendarFeed.objects.filter(user=user).delete()[0]
         user.first_name = ""
@@ -648,11 +648,7 @@ def personal_data_anonymize(*, now=None, retention_days=None) -> dict:
             )
         engagements += 1
         logger.info("Anonymized the personal data of engagement %s: %s", engagement_id, counts)
-    parties = Engagement.objects.filter(anonymized_at__isnull=False)
-    candidates = set(parties.values_list("coachee_id", flat=True)) | set(
-        parties.values_list("sponsor_id", flat=True)
-    )
-    people = sum(_person_anonymize(pk, now) for pk in _anonymizable_people(candidates))
+    people = sum(_person_anonymize(pk, now) for pk in _anonymizable_people(User.objects.all()))
     return {"engagements": engagements, "people": people}
 
 

@@ -270,6 +270,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "engagements.tasks.purge_expired_session_notes",
         "schedule": 60 * 60 * 6,
     },
+    "apply-retention": {
+        "task": "engagements.tasks.apply_retention",
+        "schedule": 60 * 60 * 24,
+    },
     "send-session-reminders": {
         "task": "engagements.tasks.send_session_reminders",
         "schedule": 60 * 10,
@@ -286,14 +290,33 @@ CELERY_BEAT_SCHEDULE = {
         "task": "engagements.tasks.remind_reports_due",
         "schedule": 60 * 60,
     },
+    "resume-convention-exports": {
+        "task": "engagements.tasks.resume_convention_exports",
+        "schedule": 60,
+    },
+    "expire-convention-exports": {
+        "task": "engagements.tasks.expire_convention_exports",
+        "schedule": 60 * 60,
+    },
 }
 # Reminders before each session (hours), and after how long a session whose
 # attendance is not recorded is pointed out to the coach.
 SESSION_REMINDER_HOURS = env.list("SESSION_REMINDER_HOURS", cast=int, default=[48, 2])
 ATTENDANCE_DUE_HOURS = env.int("ATTENDANCE_DUE_HOURS", default=24)
 
+# HR's export of signed conventions: streamed in the request up to this many
+# conventions, else built by a worker; the download link lasts this long; a
+# build with no progress for this long is taken over by another run.
+EXPORT_STREAM_LIMIT = env.int("EXPORT_STREAM_LIMIT", default=50)
+EXPORT_LINK_HOURS = env.int("EXPORT_LINK_HOURS", default=72)
+EXPORT_STALE_SECONDS = env.int("EXPORT_STALE_SECONDS", default=20)
+
 # Retention (DOMAIN.md, "Records, retention and privacy").
 SESSION_NOTES_RETENTION_DAYS = env.int("SESSION_NOTES_RETENTION_DAYS", default=183)
+# Other personal data is anonymized this long after the end; the signed
+# convention and its evidence are kept, then deleted after the second period.
+PERSONAL_DATA_RETENTION_DAYS = env.int("PERSONAL_DATA_RETENTION_DAYS", default=3 * 365)
+CONVENTION_RETENTION_DAYS = env.int("CONVENTION_RETENTION_DAYS", default=5 * 365)
 
 LOGGING = {
     "version": 1,

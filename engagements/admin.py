@@ -5,10 +5,14 @@ the bodies of session notes are never displayed (they belong to the coach and
 the coachee only).
 """
 
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from django.core.exceptions import PermissionDenied
+from django.shortcuts import redirect
 from django.utils.translation import gettext_lazy as _
 
+from . import permissions
+from .auth import client_ip
 from .models import (
     AuditEvent,
     CalendarFeed,
@@ -16,6 +20,7 @@ from .models import (
     Coach,
     CoachingSession,
     Convention,
+    ConventionExport,
     Engagement,
     HRMembership,
     Kickoff,
@@ -32,6 +37,7 @@ from .models import (
     StatusChange,
     User,
 )
+from .services import exports
 
 
 class ReadOnlyAdminMixin:
@@ -105,6 +111,26 @@ class OrganizationAdmin(admin.ModelAdmin):
     list_display = ["name", "registration_number", "created_at"]
     search_fields = ["name", "registration_number"]
     inlines = [HRMembershipInline]
+    actions = ["export_signed_conventions"]
+
+    @admin.action(description=_("Export the signed conventions of the selected organizations"))
+    def export_signed_conventions(self, request, queryset):
+        """The practice owner's export across organizations, built in the background."""
+        if not permissions.can_export_all_organizations(request.user):
+            raise PermissionDenied
+        filters = {"organizations": sorted(queryset.values_list("pk", flat=True))}
+        if not exports.export_count(user=request.user, filters=filters, all_organizations=True):
+            self.message_user(
+                request, _("No signed convention in these organizations."), messages.WARNING
+            )
+            return None
+        export = exports.export_start(
+            user=request.user,
+            filters=filters,
+            all_organizations=True,
+            ip_address=client_ip(request),
+        )
+        return redirect("convention_export", export.pk)
 
 
 @admin.register(HRMembership)
@@ -346,6 +372,16 @@ class AuditEventAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_filter = ["action", "record_type"]
     date_hierarchy = "created_at"
     list_select_related = ["actor", "engagement__coachee"]
+
+
+@admin.register(ConventionExport)
+class ConventionExportAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """Exports are asked for from the HR portal or the organizations' action."""
+
+    list_display = ["created_at", "requested_by", "status", "total", "finished_at", "expires_at"]
+    list_filter = ["status"]
+    exclude = ["file"]
+    list_select_related = ["requested_by"]
 
 
 @admin.register(Notification)

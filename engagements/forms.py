@@ -11,6 +11,8 @@ from django.utils.translation import gettext_lazy as _
 from .models import ClosingReview, Engagement, Format, Language, Organization
 from .services.engagements import TERM_FIELDS
 
+FILTER_YEARS = (2000, 2100)
+
 
 class DateInput(forms.DateInput):
     input_type = "date"
@@ -129,7 +131,7 @@ class HRInviteForm(_NoTagHelperMixin, forms.Form):
 
 
 class HRFilterForm(forms.Form):
-    """Filters of the HR portal (GET)."""
+    """Filters of the HR portal (GET), also applied to the export of signed conventions."""
 
     q = forms.CharField(label=_("Search"), required=False, max_length=100)
     status = forms.ChoiceField(
@@ -137,6 +139,36 @@ class HRFilterForm(forms.Form):
         required=False,
         choices=[("", _("All statuses")), *Engagement.Status.choices],
     )
+    period_from = forms.DateField(label=_("From"), required=False, widget=DateInput())
+    period_to = forms.DateField(label=_("To"), required=False, widget=DateInput())
+
+    def clean(self):
+        cleaned = super().clean()
+        for name in ("period_from", "period_to"):
+            day = cleaned.get(name)
+            if day and not (FILTER_YEARS[0] <= day.year <= FILTER_YEARS[1]):
+                self.add_error(
+                    name,
+                    _("Enter a date between %(first)s and %(last)s.")
+                    % {"first": FILTER_YEARS[0], "last": FILTER_YEARS[1]},
+                )
+        start, end = cleaned.get("period_from"), cleaned.get("period_to")
+        if start and end and end < start:
+            self.add_error("period_to", _("The end of the period comes before its start."))
+        return cleaned
+
+    def filters(self) -> dict:
+        """The valid filters, as plain data (kept with an export)."""
+        if not self.is_bound or not self.is_valid():
+            return {}
+        data = self.cleaned_data
+        filters = {
+            "q": data["q"].strip(),
+            "status": data["status"],
+            "period_from": data["period_from"].isoformat() if data["period_from"] else "",
+            "period_to": data["period_to"].isoformat() if data["period_to"] else "",
+        }
+        return {key: value for key, value in filters.items() if value}
 
 
 class DateTimeInput(forms.DateTimeInput):

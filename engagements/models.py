@@ -6,8 +6,10 @@ reads scoped to a user in ``selectors.py``, and ``Engagement.status`` only
 changes through ``workflow.py``.
 """
 
+import hashlib
+import json
 import uuid
-from datetime import timedelta
+from datetime import UTC, timedelta
 from decimal import Decimal
 
 from django.contrib.auth.models import AbstractUser, BaseUserManager
@@ -290,6 +292,11 @@ class Engagement(models.Model):
     # Said at withdrawal; only the coach learns it (permissions.py).
     closing_session_wanted = models.BooleanField(
         _("the coachee would welcome a closing session"), default=False, editable=False
+    )
+    # Set by the retention run (services/privacy.py) once the engagement's
+    # personal data has been anonymized; the signed convention stays on file.
+    anonymized_at = models.DateTimeField(
+        _("personal data anonymized at"), null=True, blank=True, editable=False
     )
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
@@ -604,6 +611,9 @@ class Convention(models.Model):
     signed_document = models.FileField(
         _("signed and sealed document"), upload_to="conventions/signed/", blank=True
     )
+    # The evidence of each signature as printed in the sealed document's
+    # appendices, kept as data when the document is sealed (HR's export).
+    evidence = models.JSONField(_("signature evidence"), default=list, blank=True)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
     signed_at = models.DateTimeField(_("fully signed at"), null=True, blank=True)
@@ -1248,10 +1258,30 @@ class Notification(models.Model):
         return self.key
 
 
+class AuditEventQuerySet(models.QuerySet):
+    """The audit log is append-only: rows are never updated or deleted."""
+
+    def update(self, **kwargs):
+        raise AuditLogIsAppendOnly
+
+    def delete(self):
+        raise AuditLogIsAppendOnly
+
+
+class AuditLogIsAppendOnly(Exception):
+    """Raised on any attempt to change or delete an audit event."""
+
+
 class AuditEvent(models.Model):
     """
-    Who did or saw what, when: every view or download of a confidential
-    record, and every automatic purge (DOMAIN.md, retention and privacy).
+    Who did or saw what, when: every view, download or export of a
+    confidential record, every signature and transition, and every automatic
+    purge (DOMAIN.md, retention and privacy).
+
+    The log is append-only and hash-chained: each event carries the SHA-256 of
+    its content and of the event before it, so that a changed or removed row
+    is found by ``manage.py verify_audit``. Events are written through
+    ``engagements.audit.record`` only, which serializes the writers.
     """
 
     class Action(models.TextChoices):
@@ -1259,10 +1289,12 @@ class AuditEvent(models.Model):
         DOWNLOAD = "download", _("downloaded")
         EXPORT = "export", _("exported")
         PURGE = "purge", _("purged")
+        SIGN = "sign", _("signed")
+        TRANSITION = "transition", _("changed state")
 
     actor = models.ForeignKey(
         User,
-        on_delete=models.SET_NULL,
+        on_delete=models.PROTECT,
         null=True,
         blank=True,
         related_name="+",
@@ -1270,7 +1302,7 @@ class AuditEvent(models.Model):
     )
     engagement = models.ForeignKey(
         Engagement,
-        on_delete=models.SET_NULL,
+        on_delete=models.PROTECT,
         null=True,
         blank=True,
         related_name="audit_events",
@@ -1282,6 +1314,10 @@ class AuditEvent(models.Model):
     ip_address = models.GenericIPAddressField(_("IP address"), null=True, blank=True)
     detail = models.JSONField(_("detail"), default=dict, blank=True)
     created_at = models.DateTimeField(_("at"), default=timezone.now, db_index=True)
+    previous_hash = models.CharField(_("hash of the previous event"), max_length=64, blank=True)
+    hash = models.CharField(_("hash"), max_length=64, blank=True)
+
+    objects = AuditEventQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("audit event")
@@ -1289,4 +1325,82 @@ class AuditEvent(models.Model):
         ordering = ["-created_at", "-id"]
 
     def __str__(self):
-        return f"{self.created_at:%Y-%m-%d %H:%M} {self.actor} {self.action} {self.record_type}"
+        return f"{self.created_at:%Y-%m-%d %H:%M} {self.actor_id} {self.action} {self.record_type}"
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None and not self._state.adding:
+            raise AuditLogIsAppendOnly
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise AuditLogIsAppendOnly
+
+    def content_hash(self) -> str:
+        """The SHA-256 of this event's content and of the previous event's hash."""
+        content = {
+            "action": self.action,
+            "actor": self.actor_id,
+            "at": self.created_at.astimezone(UTC).isoformat(timespec="microseconds"),
+            "detail": self.detail,
+            "engagement": self.engagement_id,
+            "ip": self.ip_address,
+            "previous": self.previous_hash,
+            "record_id": self.record_id,
+            "record_type": self.record_type,
+        }
+        canonical = json.dumps(content, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+        return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+class ConventionExport(models.Model):
+    """
+    A ZIP of signed conventions built in the background (too many to stream
+    in the request): HR's, with the filters of their page, or the practice
+    owner's across organizations. The file is kept until ``expires_at``.
+    """
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("waiting")
+        RUNNING = "running", _("being built")
+        READY = "ready", _("ready")
+        FAILED = "failed", _("failed")
+        EXPIRED = "expired", _("expired")
+
+    requested_by = models.ForeignKey(
+        User,
+        on_delete=models.PROTECT,
+        related_name="convention_exports",
+        verbose_name=_("requested by"),
+    )
+    # Empty for HR: the organizations where the requester is HR at build time.
+    all_organizations = models.BooleanField(_("all organizations"), default=False)
+    filters = models.JSONField(_("filters"), default=dict, blank=True)
+    status = models.CharField(_("status"), max_length=20, choices=Status, default=Status.PENDING)
+    total = models.PositiveIntegerField(_("conventions"), default=0)
+    done = models.PositiveIntegerField(_("conventions written"), default=0)
+    attempt = models.PositiveSmallIntegerField(_("attempt"), default=0)
+    heartbeat_at = models.DateTimeField(_("last progress at"), null=True, blank=True)
+    file = models.FileField(_("file"), upload_to="exports/", blank=True)
+    size = models.PositiveBigIntegerField(_("size (bytes)"), default=0)
+    sha256 = models.CharField(_("SHA-256"), max_length=64, blank=True)
+    created_at = models.DateTimeField(_("requested at"), default=timezone.now)
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+    expires_at = models.DateTimeField(_("expires at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("export of signed conventions")
+        verbose_name_plural = _("exports of signed conventions")
+        ordering = ["-created_at", "-pk"]
+
+    def __str__(self):
+        return gettext("Export %(pk)s of %(date)s") % {
+            "pk": self.pk,
+            "date": timezone.localtime(self.created_at).strftime("%Y-%m-%d %H:%M"),
+        }
+
+    @property
+    def percent(self) -> int:
+        return round(100 * self.done / self.total) if self.total else 0
+
+    def is_downloadable(self, now) -> bool:
+        return self.status == self.Status.READY and bool(self.file) and now < self.expires_at

@@ -94,6 +94,11 @@ def require(engagement, user, rule):
     return roles
 
 
+def can_export_all_organizations(user):
+    """Only the practice owner exports signed conventions across organizations (from the admin)."""
+    return user.is_active and user.is_superuser
+
+
 # -- what within an engagement ---------------------------------------------
 
 

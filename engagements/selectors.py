@@ -30,6 +30,7 @@ from .models import (
     Coach,
     CoachingSession,
     Convention,
+    ConventionExport,
     Engagement,
     HRMembership,
     Objective,
@@ -418,14 +419,63 @@ def calendar_sessions_for(user):
     }
 
 
-def signed_conventions_for_hr(user):
-    """The signed conventions of the organizations where ``user`` is HR."""
-    organizations = HRMembership.objects.filter(user=user).values("organization")
-    return (
-        Convention.objects.filter(
-            engagement__organization__in=organizations, status=Convention.Status.SIGNED
+def engagement_filters(filters, prefix=""):
+    """
+    The HR page's filters (``HRFilterForm.filters()``) as a condition on
+    engagements, or on a relation to them (``prefix``, e.g. ``"engagement__"``).
+    """
+    condition = Q()
+    if query := (filters.get("q") or "").strip():
+        condition &= Q(
+            *[
+                Q(**{f"{prefix}{field}__icontains": query})
+                for field in (
+                    "coachee__last_name",
+                    "coachee__first_name",
+                    "sponsor__last_name",
+                    "sponsor__first_name",
+                    "coach__user__last_name",
+                    "title",
+                )
+            ],
+            _connector=Q.OR,
         )
-        .exclude(signed_document="")
-        .select_related("engagement__organization", "engagement__coachee")
-        .order_by("engagement__organization__name", "engagement__coachee__last_name", "version")
+    if status := filters.get("status"):
+        condition &= Q(**{f"{prefix}status": status})
+    # The period: engagements that overlap it.
+    if period_from := filters.get("period_from"):
+        condition &= Q(**{f"{prefix}end_date__gte": period_from})
+    if period_to := filters.get("period_to"):
+        condition &= Q(**{f"{prefix}start_date__lte": period_to})
+    if organizations := filters.get("organizations"):
+        condition &= Q(**{f"{prefix}organization__in": organizations})
+    return condition
+
+
+def signed_conventions(*, user, filters=None, all_organizations=False):
+    """
+    The signed and sealed conventions ``user`` may export, filtered: those of
+    the organizations where they are HR, or every organization's for the
+    practice owner (``all_organizations``, from the admin).
+    """
+    conventions = Convention.objects.filter(status=Convention.Status.SIGNED).exclude(
+        signed_document=""
     )
+    if not (all_organizations and permissions.can_export_all_organizations(user)):
+        organizations = HRMembership.objects.filter(user=user).values("organization")
+        conventions = conventions.filter(engagement__organization__in=organizations)
+    return (
+        conventions.filter(engagement_filters(filters or {}, prefix="engagement__"))
+        .select_related(
+            "engagement__organization",
+            "engagement__coachee",
+            "engagement__sponsor",
+            "engagement__coach__user",
+        )
+        .order_by("engagement__organization__name", "engagement__pk", "version")
+    )
+
+
+def convention_export_for(user, pk):
+    """An export of signed conventions, to the person who asked for it only."""
+    return ConventionExport.objects.filter(requested_by=user, pk=pk).first()

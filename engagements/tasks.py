@@ -37,6 +37,16 @@ def purge_expired_session_notes():
     return session_notes_purge()
 
 
+# A retention run may have years of ended engagements to go through; each is
+# handled and logged once even if a copy of the task runs at the same time.
+@shared_task(soft_time_limit=15 * 60, time_limit=16 * 60)
+def apply_retention():
+    """Periodic (beat, daily): anonymize personal data, delete conventions past their term."""
+    from .services.privacy import retention_apply
+
+    return retention_apply()
+
+
 def _engagement(engagement_id):
     return Engagement.objects.select_related(
         "coach__user", "coachee", "sponsor", "organization"
@@ -471,3 +481,55 @@ def generate_pending_syntheses():
     for review_id in waiting:
         generate_synthesis.delay(review_id)
     return len(waiting)
+
+
+# A large export takes longer than the default limits: its run gives signs of
+# life (services/exports.py), so a copy redelivered while it runs does nothing
+# and a run killed mid-way is taken over.
+EXPORT_LIMITS = {"soft_time_limit": 30 * 60, "time_limit": 31 * 60}
+
+
+@shared_task(**RETRY, **EXPORT_LIMITS)
+def build_convention_export(export_id):
+    """Build a large export of signed conventions into storage."""
+    from .services.exports import export_build
+
+    return export_build(export_id=export_id)
+
+
+@shared_task
+def resume_convention_exports():
+    """Periodic (beat): queue again the exports whose run died."""
+    from .services.exports import exports_stale
+
+    stale = exports_stale()
+    for export_id in stale:
+        build_convention_export.delay(export_id)
+    return len(stale)
+
+
+@shared_task
+def expire_convention_exports():
+    """Periodic (beat): delete the files of exports whose link has expired."""
+    from .services.exports import exports_expire
+
+    return exports_expire()
+
+
+@shared_task(**RETRY)
+def send_export_ready(export_id):
+    """The export asked for is ready: its requester gets the link."""
+    from .models import ConventionExport
+
+    export = ConventionExport.objects.select_related("requested_by").get(pk=export_id)
+    if export.status != ConventionExport.Status.READY:
+        return False
+    return emails.send_once(
+        key=f"export-ready:{export_id}",
+        recipient=export.requested_by,
+        name="export_ready",
+        context={
+            "export": export,
+            "link": settings.SITE_URL + reverse("convention_export", args=[export_id]),
+        },
+    )

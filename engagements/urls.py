@@ -4,7 +4,7 @@ from django.urls import path, reverse_lazy
 
 from . import views
 from .forms import PasswordResetForm
-from .views import closing, convention, kickoff, reporting, sessions
+from .views import closing, convention, exports, kickoff, privacy, reporting, sessions
 
 public = login_not_required
 
@@ -58,7 +58,13 @@ urlpatterns = [
     path("espace/coache/", views.coachee_portal, name="coachee_portal"),
     path("espace/commanditaire/", views.sponsor_portal, name="sponsor_portal"),
     path("espace/rh/", views.hr_portal, name="hr_portal"),
-    path("espace/rh/conventions-signees.zip", views.hr_export, name="hr_export"),
+    path("espace/rh/conventions-signees.zip", exports.hr_export, name="hr_export"),
+    path("espace/rh/exports/<int:pk>/", exports.convention_export, name="convention_export"),
+    path(
+        "espace/rh/exports/<int:pk>/conventions-signees.zip",
+        exports.convention_export_download,
+        name="convention_export_download",
+    ),
     path("invitations/rh/", views.hr_invite_view, name="hr_invite"),
     # Engagements
     path("accompagnements/nouveau/", views.engagement_new, name="engagement_new"),
@@ -259,5 +265,8 @@ urlpatterns += [
     ),
     # Calendars
     path("calendrier/", sessions.calendar_settings, name="calendar_settings"),
+    # Privacy: what is kept and for how long; the coachee's own data
+    path("mes-donnees/", privacy.privacy_page, name="privacy"),
+    path("mes-donnees/archive.zip", privacy.privacy_archive, name="privacy_archive"),
     path("calendrier/<str:token>.ics", sessions.calendar_feed, name="calendar_feed"),
 ]

@@ -21,9 +21,9 @@ from django.db.models import Q
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from . import clock
+from . import audit, clock
 from .errors import ApplicationError
-from .models import ClosingReview, CoachingSession, Engagement, Role, StatusChange
+from .models import AuditEvent, ClosingReview, CoachingSession, Engagement, Role, StatusChange
 
 Status = Engagement.Status
 Kind = CoachingSession.Kind
@@ -231,6 +231,15 @@ def transition(engagement, name, *, actor, reason=""):
             actor_role=sorted(roles)[0] if roles else "",
             reason=reason,
             created_at=now,
+        )
+        audit.log(
+            actor=actor,
+            engagement=locked,
+            action=AuditEvent.Action.TRANSITION,
+            record_type="engagement",
+            record_id=locked.pk,
+            detail={"transition": name, "from": previous, "to": move.target},
+            at=now,
         )
     engagement.status = locked.status
     engagement.status_changed_at = locked.status_changed_at

@@ -6,6 +6,7 @@ from decimal import Decimal
 import factory
 from django.utils import timezone
 
+from engagements import audit
 from engagements.models import (
     AuditEvent,
     CalendarFeed,
@@ -13,6 +14,7 @@ from engagements.models import (
     Coach,
     CoachingSession,
     Convention,
+    ConventionExport,
     Engagement,
     HRMembership,
     Kickoff,
@@ -246,6 +248,19 @@ class AuditEventFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = AuditEvent
 
+    @classmethod
+    def _create(cls, model_class, *args, **kwargs):
+        """Through the chained log, as the app writes it."""
+        return audit.record(model_class(*args, **kwargs))[0]
+
     actor = factory.SubFactory(UserFactory)
     action = AuditEvent.Action.VIEW
     record_type = "convention"
+
+
+class ConventionExportFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = ConventionExport
+
+    requested_by = factory.SubFactory(UserFactory)
+    total = 3

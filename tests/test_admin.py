@@ -37,6 +37,7 @@ def one_of_everything():
     factories.KickoffFactory()
     factories.SignatureChallengeFactory()
     factories.HRMembershipFactory()
+    factories.ConventionExportFactory()
 
 
 def test_every_model_of_the_app_is_registered():

@@ -19,6 +19,7 @@ from django.db import connection
 from django.utils import timezone
 
 from coaching.celery import app as celery_app
+from engagements import tasks
 from engagements.models import AuditEvent, PrivateNote, SharedSummary
 from engagements.tasks import purge_expired_session_notes
 
@@ -68,7 +69,8 @@ def _database_url():
 class Worker:
     """A real ``celery worker`` process consuming one private queue."""
 
-    def __init__(self, queue, tmp_path, name):
+    def __init__(self, queue, tmp_path, name, extra_env=None):
+        extra_env = extra_env or {}
         self.log = tmp_path / f"{name}.log"
         self.outbox = tmp_path / "outbox"
         self.outbox.mkdir(exist_ok=True)
@@ -79,6 +81,9 @@ class Worker:
             "DJANGO_DEBUG": "0",
             # E-mails the worker sends are written as files, to be read here.
             "EMAIL_URL": f"filemail:///{self.outbox}",
+            # The worker stores files where the test reads them.
+            "MEDIA_ROOT": str(settings.MEDIA_ROOT),
+            **extra_env,
         }
         self.process = subprocess.Popen(
             [
@@ -139,8 +144,8 @@ def queue(broker):
 def start_worker(queue, tmp_path):
     workers = []
 
-    def start(name="worker"):
-        worker = Worker(queue, tmp_path, name)
+    def start(name="worker", **extra_env):
+        worker = Worker(queue, tmp_path, name, extra_env)
         workers.append(worker)
         return worker
 
@@ -216,3 +221,77 @@ def test_a_real_worker_sends_each_reminder_once(queue, start_worker):
     assert written, "the worker wrote no e-mail"
     text = "".join(path.read_text() for path in written)
     assert engagement.coachee.email in text and engagement.coach.user.email in text
+
+
+@pytest.mark.slow
+def test_an_export_whose_worker_is_killed_completes_once(
+    broker, queue, start_worker, settings, monkeypatch
+):
+    """
+    ``kill -9`` of the worker in the middle of a large export, then a new
+    worker: the export still completes, with exactly one ZIP and one e-mail.
+    """
+    import io
+    import zipfile
+
+    from django.core.files.base import ContentFile
+
+    from engagements.models import Convention, ConventionExport, HRMembership
+    from engagements.services import exports
+
+    hr = factories.UserFactory()
+    organization = factories.OrganizationFactory()
+    HRMembership.objects.create(user=hr, organization=organization)
+    # Large files, so that the build takes long enough to be killed mid-way.
+    document = ContentFile(b"%PDF-1.7\n" + os.urandom(2 * 1024 * 1024), name="sealed.pdf")
+    first = factories.ConventionFactory(
+        engagement__organization=organization,
+        status=Convention.Status.SIGNED,
+        sent_at=timezone.now(),
+        signed_at=timezone.now(),
+        document_sha256="a" * 64,
+        signed_document=document,
+    )
+    count = 120
+    for _ in range(count - 1):
+        factories.ConventionFactory(
+            engagement__organization=organization,
+            status=Convention.Status.SIGNED,
+            sent_at=timezone.now(),
+            signed_at=timezone.now(),
+            document_sha256="a" * 64,
+            signed_document=first.signed_document.name,
+        )
+    build = tasks.build_convention_export
+    monkeypatch.setattr(
+        build, "delay_on_commit", lambda *args: build.apply_async(args, queue=queue)
+    )
+    worker_env = {"EXPORT_STALE_SECONDS": "3"}
+    doomed = start_worker("doomed", **worker_env)
+    export = exports.export_start(user=hr, filters={})
+
+    def started():
+        export.refresh_from_db()
+        return export.done > 0
+
+    assert wait_until(started, timeout=60), doomed.log.read_text()
+    assert export.status == ConventionExport.Status.RUNNING
+    doomed.kill()  # SIGKILL mid-export: no chance to acknowledge or clean up
+    start_worker("rescuer", **worker_env)
+
+    def ready():
+        export.refresh_from_db()
+        return export.status == ConventionExport.Status.READY
+
+    assert wait_until(ready, timeout=90)
+    assert export.attempt == 2
+    stored = list((settings.MEDIA_ROOT / "exports").iterdir())
+    assert [path.name for path in stored] == [export.file.name.removeprefix("exports/")]
+    archive = zipfile.ZipFile(io.BytesIO(stored[0].read_bytes()))
+    assert archive.testzip() is None
+    assert len([name for name in archive.namelist() if name.endswith(".pdf")]) == count
+    assert len(archive.namelist()) == len(set(archive.namelist()))
+    assert wait_until(lambda: any(doomed.outbox.iterdir()), timeout=30)
+    time.sleep(2)  # a late duplicate of the task must send nothing more
+    [mail] = doomed.outbox.iterdir()  # the workers share one outbox
+    assert hr.email in mail.read_text()

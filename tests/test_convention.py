@@ -498,11 +498,11 @@ def test_each_download_is_logged_and_hr_may_download(client, sent, on_commit, hr
     response = client.get(url)
     assert response.status_code == 200
     assert b"".join(response.streaming_content).startswith(b"%PDF")
-    event = AuditEvent.objects.get()
-    assert (event.actor, event.action, event.record_id) == (hr, "download", convention.pk)
+    event = AuditEvent.objects.get(action="download")
+    assert (event.actor, event.record_id) == (hr, convention.pk)
     client.force_login(other_hr)
     assert client.get(url).status_code == 404
-    assert AuditEvent.objects.count() == 1
+    assert AuditEvent.objects.filter(action="download").count() == 1
 
 
 @pytest.mark.services
@@ -632,12 +632,11 @@ def test_hr_exports_the_signed_conventions_of_their_organization(
     response = client.get(reverse("hr_export"))
     assert response.status_code == 200
     archive = zipfile.ZipFile(io.BytesIO(b"".join(response.streaming_content)))
-    [name] = archive.namelist()
+    [name] = [name for name in archive.namelist() if name.endswith(".pdf")]
     assert name.endswith("-v1.pdf")
     assert archive.read(name) == read(convention.signed_document)
     assert AuditEvent.objects.filter(actor=hr, action="export").count() == 1
     client.force_login(other_hr)
-    other = zipfile.ZipFile(
-        io.BytesIO(b"".join(client.get(reverse("hr_export")).streaming_content))
-    )
-    assert other.namelist() == []
+    response = client.get(reverse("hr_export"))
+    assert response.status_code == 302  # nothing of theirs to export: told so
+    assert AuditEvent.objects.filter(action="export").count() == 1

@@ -46,7 +46,11 @@ POLICY = {
     "coachee_portal": only(["coachee"]),
     "sponsor_portal": only(["sponsor"]),
     "hr_portal": only(["hr", "other_hr"]),
-    "hr_export": only(["hr", "other_hr"]),
+    # The other organization's HR has no signed convention: told so on the HR page.
+    "hr_export": {**only(["hr"]), "other_hr": REDIRECT},
+    # An export is its requester's only (tests/test_exports.py, per persona).
+    "convention_export": only([]),
+    "convention_export_download": only([]),
     "hr_invite": only(["coach", "other_coach"]),
     "engagement_new": only(["coach", "other_coach"]),
     "engagement_detail": only(["coach", "coachee", "sponsor", "hr"]),
@@ -73,6 +77,9 @@ POLICY = {
     "session_detail": only(["coach", "coachee"]),
     "calendar_settings": only(["coach", "coachee", "sponsor", "hr", "other_coach", "other_hr"]),
     "calendar_feed": everyone(NOT_FOUND),  # public, but only with a live token
+    # What is kept and for how long: anyone signed in; the own-data ZIP: coachees only.
+    "privacy": {**everyone(OK), "anonymous": LOGIN},
+    "privacy_archive": only(["coachee"]),
     # Actions: POST only (see POST_POLICY for who may post).
     **{
         name: {**everyone(NOT_ALLOWED), "anonymous": LOGIN}

@@ -16,7 +16,7 @@ from django.db.models import Count, F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from .. import clock, emails, permissions, tasks, workflow
+from .. import audit, clock, emails, permissions, tasks, workflow
 from ..errors import ApplicationError, NotAllowed
 from ..models import (
     AuditEvent,
@@ -350,6 +350,16 @@ def _sign(*, convention, signer, code, typed_name, ip_address, user_agent):
             consent_text=consent_text(convention),
             document_sha256=convention.document_sha256,
         )
+        audit.log(
+            actor=signer,
+            engagement=convention.engagement,
+            action=AuditEvent.Action.SIGN,
+            record_type="convention",
+            record_id=convention.pk,
+            ip_address=ip_address,
+            detail={"version": convention.version, "role": role, "signature": signature.pk},
+            at=now,
+        )
         if convention.signatures.count() == len(SIGNING_ROLES):
             tasks.seal_convention.delay_on_commit(convention.pk)
     return signature
@@ -372,20 +382,32 @@ def auth_method_text(*, language, email, sent_at, verified_at):
     )
 
 
-def _evidence_pdf(convention) -> bytes:
+EVIDENCE_ROLE_LABELS = {
+    "fr": {"coach": "coach", "coachee": "coachée / coaché", "sponsor": "commanditaire"},
+    "en": {"coach": "coach", "coachee": "coachee", "sponsor": "sponsor"},
+}
+
+
+def signatures_evidence(convention) -> list[dict]:
+    """
+    Each signature's evidence as the sealed document's appendices print it.
+    Kept as data on the convention when it is sealed (``Convention.evidence``),
+    so that HR's export gives the very values of the evidence pages.
+    """
+    if convention.evidence:
+        return convention.evidence
     language = convention.terms.get("language", "fr")
-    role_labels = {
-        "fr": {"coach": "coach", "coachee": "coachée / coaché", "sponsor": "commanditaire"},
-        "en": {"coach": "coach", "coachee": "coachee", "sponsor": "sponsor"},
-    }.get(language, {})
-    signatures = [
+    role_labels = EVIDENCE_ROLE_LABELS.get(language, {})
+    utc = "%Y-%m-%d %H:%M:%S"
+    return [
         {
+            "role": s.role,
             "name": s.signer.get_full_name() or s.signer.email,
             "email": s.signer.email,
             "role_label": role_labels.get(s.role, s.role),
             "typed_name": s.typed_name,
-            "signed_at": s.signed_at.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S"),
-            "authenticated_at": s.authenticated_at.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S"),
+            "signed_at": s.signed_at.astimezone(UTC).strftime(utc),
+            "authenticated_at": s.authenticated_at.astimezone(UTC).strftime(utc),
             "auth_method": s.auth_method,
             "ip_address": s.ip_address,
             "user_agent": s.user_agent,
@@ -394,10 +416,14 @@ def _evidence_pdf(convention) -> bytes:
         }
         for s in convention.signatures.select_related("signer").order_by("signed_at", "pk")
     ]
+
+
+def _evidence_pdf(convention, evidence) -> bytes:
+    language = convention.terms.get("language", "fr")
     return render_pdf(
         "pdf/evidence.html",
         {
-            "signatures": signatures,
+            "signatures": evidence,
             "version": convention.version,
             "language": language,
             "convention_title": convention.terms.get("title", ""),
@@ -430,10 +456,12 @@ def convention_seal(*, convention_id: int) -> bool:
             convention.document.close()
         if hashlib.sha256(original).hexdigest() != convention.document_sha256:
             raise ValidationError("The stored convention does not match its recorded SHA-256.")
+        evidence = signatures_evidence(convention)
         final = seal_pdf(
-            concatenate(original, _evidence_pdf(convention)),
+            concatenate(original, _evidence_pdf(convention, evidence)),
             reason=f"Convention v{convention.version} signed by the three parties",
         )
+        convention.evidence = evidence
         _mark_signed(convention, final)
     return True
 
@@ -449,7 +477,7 @@ def _mark_signed(convention, sealed: bytes):
     )
     convention.status = Convention.Status.SIGNED
     convention.signed_at = clock.now()
-    convention.save(update_fields=["signed_document", "status", "signed_at"])
+    convention.save(update_fields=["signed_document", "status", "signed_at", "evidence"])
     engagement = convention.engagement
     if workflow.allows_transition(engagement, "activate", actor=None):
         workflow.transition(engagement, "activate", actor=None)
@@ -457,30 +485,12 @@ def _mark_signed(convention, sealed: bytes):
 
 def document_access_log(*, user: User, convention: Convention, signed: bool, ip_address: str):
     """Every download of a convention is logged: who, which, when."""
-    AuditEvent.objects.create(
+    audit.log(
         actor=user,
         engagement=convention.engagement,
         action=AuditEvent.Action.DOWNLOAD,
         record_type="convention_signed" if signed else "convention",
         record_id=convention.pk,
-        ip_address=ip_address or None,
+        ip_address=ip_address,
         detail={"version": convention.version},
-    )
-
-
-def conventions_export_log(*, user: User, conventions, ip_address: str) -> None:
-    """HR exported signed conventions: one audit event per convention."""
-    AuditEvent.objects.bulk_create(
-        [
-            AuditEvent(
-                actor=user,
-                engagement_id=convention.engagement_id,
-                action=AuditEvent.Action.EXPORT,
-                record_type="convention_signed",
-                record_id=convention.pk,
-                ip_address=ip_address or None,
-                detail={"version": convention.version},
-            )
-            for convention in conventions
-        ]
     )

@@ -10,7 +10,6 @@ from .portal import (
     coachee_portal,
     engagement_detail,
     home,
-    hr_export,
     hr_portal,
     sponsor_portal,
 )
@@ -25,7 +24,6 @@ __all__ = [
     "engagement_terms",
     "engagement_withdraw_view",
     "home",
-    "hr_export",
     "hr_invite_view",
     "hr_portal",
     "sponsor_portal",

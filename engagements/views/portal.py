@@ -1,15 +1,11 @@
 """The four portals (coach, coachee, sponsor, HR) and the landing page that picks one."""
 
-import tempfile
-import zipfile
 
 from django.core.paginator import Paginator
-from django.db.models import Q
-from django.http import FileResponse, Http404
+from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.text import slugify
 from django.views.decorators.http import require_GET
 
 from .. import charts, permissions, selectors, workflow
@@ -23,7 +19,6 @@ from ..models import (
     Role,
     SponsorReport,
 )
-from ..services import convention as convention_service
 from ..services import privacy
 
 PORTAL_URLS = {
@@ -151,18 +146,7 @@ def hr_portal(request):
     _require_portal(request, Role.HR)
     engagements = selectors.portal_engagements(request.user, Role.HR)
     form = HRFilterForm(request.GET or None)
-    if form.is_valid():
-        if query := form.cleaned_data["q"].strip():
-            engagements = engagements.filter(
-                Q(coachee__last_name__icontains=query)
-                | Q(coachee__first_name__icontains=query)
-                | Q(sponsor__last_name__icontains=query)
-                | Q(sponsor__first_name__icontains=query)
-                | Q(coach__user__last_name__icontains=query)
-                | Q(title__icontains=query)
-            )
-        if status := form.cleaned_data["status"]:
-            engagements = engagements.filter(status=status)
+    engagements = engagements.filter(selectors.engagement_filters(form.filters()))
     page = Paginator(engagements.order_by("-start_date", "-pk"), HR_PAGE_SIZE).get_page(
         request.GET.get("page")
     )
@@ -268,34 +252,4 @@ def engagement_detail(request, pk):
                 for o in objectives
             ),
         },
-    )
-
-
-@require_GET
-def hr_export(request):
-    """HR's archive: every signed and sealed convention of their organizations, in a ZIP."""
-    _require_portal(request, Role.HR)
-    conventions = list(selectors.signed_conventions_for_hr(request.user))
-    archive = tempfile.SpooledTemporaryFile(max_size=20 * 1024 * 1024)  # noqa: SIM115 - FileResponse closes it
-    with zipfile.ZipFile(archive, "w", compression=zipfile.ZIP_STORED) as zipped:
-        for convention in conventions:
-            engagement = convention.engagement
-            name = slugify(
-                f"{engagement.coachee.last_name} {engagement.coachee.first_name} "
-                f"{engagement.pk} v{convention.version}"
-            )
-            with convention.signed_document.open("rb") as document:
-                zipped.writestr(
-                    f"{slugify(engagement.organization.name)}/{name}.pdf", document.read()
-                )
-    convention_service.conventions_export_log(
-        user=request.user, conventions=conventions, ip_address=client_ip(request)
-    )
-    archive.seek(0)
-    stamp = timezone.localdate().isoformat()
-    return FileResponse(
-        archive,
-        as_attachment=True,
-        filename=f"conventions-signees-{stamp}.zip",
-        content_type="application/zip",
     )

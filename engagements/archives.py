@@ -8,6 +8,7 @@ import csv
 import hashlib
 import io
 import json
+import tempfile
 import time
 import zipfile
 from collections.abc import Callable, Iterable, Iterator
@@ -41,14 +42,15 @@ class ZipWriter:
     def __init__(self, fileobj):
         self._zip = zipfile.ZipFile(fileobj, "w", compression=zipfile.ZIP_DEFLATED)
 
-    def add_file(self, name: str, source) -> str:
+    def add_file(self, name: str, source, *, compress=False) -> str:
         """
-        Copy the open binary file ``source`` into entry ``name``, in chunks and
-        stored as is (PDFs are compressed already). Returns its SHA-256.
+        Copy the open binary file ``source`` into entry ``name``, in chunks;
+        stored as is unless ``compress`` (PDFs are compressed already).
+        Returns its SHA-256.
         """
         digest = hashlib.sha256()
         info = zipfile.ZipInfo(name, date_time=time.localtime()[:6])
-        info.compress_type = zipfile.ZIP_STORED
+        info.compress_type = zipfile.ZIP_DEFLATED if compress else zipfile.ZIP_STORED
         with self._zip.open(info, "w") as entry:
             while chunk := source.read(CHUNK_SIZE):
                 digest.update(chunk)
@@ -66,16 +68,28 @@ class ZipWriter:
         )
 
     def add_csv(self, name: str, header: list[str], rows: Iterable[list]) -> None:
-        """A CSV in UTF-8 with a byte-order mark, as spreadsheets expect it."""
-        text = io.StringIO()
-        text.write("\ufeff")
-        out = csv.writer(text, lineterminator="\r\n")
-        out.writerow(header)
-        out.writerows(rows)
-        self.add_bytes(name, text.getvalue().encode("utf-8"))
+        """
+        A CSV in UTF-8 with a byte-order mark, as spreadsheets expect it;
+        written through a temporary file, so that its size costs no memory.
+        """
+        with tempfile.TemporaryFile() as scratch:
+            text = io.TextIOWrapper(scratch, encoding="utf-8-sig", newline="")
+            out = csv.writer(text, lineterminator="\r\n")
+            out.writerow(header)
+            out.writerows(rows)
+            text.flush()
+            scratch.seek(0)
+            self.add_file(name, scratch, compress=True)
+            text.detach()
 
     def close(self) -> None:
         self._zip.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc_info):
+        self.close()
 
 
 def stream(build: Callable[[ZipWriter], Iterator]) -> Iterator[bytes]:

@@ -6,6 +6,7 @@ concurrent writers.
 """
 
 import io
+import itertools
 import threading
 
 import pytest
@@ -77,7 +78,7 @@ def test_real_actions_write_a_chain_that_verifies(signed, chain):
     assert all(event.record_id == signed.pk for event in signs)
 
     assert chain[0].previous_hash == ""
-    for before, after in zip(chain, chain[1:], strict=False):
+    for before, after in itertools.pairwise(chain):
         assert after.previous_hash == before.hash
     for event in chain:
         assert len(event.hash) == 64
@@ -102,7 +103,7 @@ def test_events_recorded_together_are_chained_in_order(db):
     stored = list(AuditEvent.objects.order_by("pk"))
     assert [event.record_id for event in stored] == [0, 1, 2, 3, 4]
     assert [event.hash for event in stored] == [event.hash for event in written]
-    for before, after in zip(stored, stored[1:], strict=False):
+    for before, after in itertools.pairwise(stored):
         assert after.previous_hash == before.hash
     assert audit.verify().ok
 

@@ -261,10 +261,10 @@ def test_the_streamed_export_holds_the_sealed_pdf_its_manifest_and_evidence(
     assert row[column(header, "Convention version", hr.language)] == "1"
     signed_at = {item["role"]: item["signed_at"] for item in sealed.evidence}
     assert len(signed_at) == 3
-    for role in exports.SIGNING_ORDER:
-        with translation.override(hr.language):
-            title = translation.gettext("Signed by the %(role)s at (UTC)") % {"role": role.label}
-        assert row[header.index(title)] == signed_at[role]
+    # One column per role, in signing order, just before the evidence's.
+    roles = len(exports.SIGNING_ORDER)
+    times = row[-1 - roles : -1]
+    assert times == [signed_at[role] for role in exports.SIGNING_ORDER]
 
     evidence = json.loads(archive.read(f"{base}.evidence.json"))
     assert evidence["signatures"] == sealed.evidence
@@ -528,8 +528,7 @@ def test_the_download_gives_the_stored_zip_and_is_logged(client, hr, ready_expor
     assert response["Content-Type"] == "application/zip"
     assert response["Cache-Control"] == "private, no-store"
     assert "attachment" in response["Content-Disposition"]
-    data = b"".join(response.streaming_content)
-    response.close()
+    data = b"".join(response.streaming_content)  # read to the end: the test client closes it
     assert hashlib.sha256(data).hexdigest() == ready_export.sha256
     open_zip(data)
     [event] = AuditEvent.objects.filter(action=AuditEvent.Action.DOWNLOAD)
@@ -561,9 +560,7 @@ def test_an_expired_export_loses_its_file_and_its_link(client, hr, ready_export,
     assert not AuditEvent.objects.filter(action=AuditEvent.Action.DOWNLOAD).exists()
 
 
-def test_a_link_past_its_expiry_no_longer_downloads_before_the_cleanup(
-    client, hr, ready_export
-):
+def test_a_link_past_its_expiry_no_longer_downloads_before_the_cleanup(client, hr, ready_export):
     ConventionExport.objects.filter(pk=ready_export.pk).update(
         expires_at=timezone.now() - timedelta(seconds=1)
     )
@@ -650,9 +647,7 @@ def test_a_superseded_run_does_not_store(queued, settings, monkeypatch, run_on_c
     assert export_mails() == []
 
 
-def test_a_run_overtaken_midway_stops_at_its_next_sign_of_life(
-    queued, settings, monkeypatch
-):
+def test_a_run_overtaken_midway_stops_at_its_next_sign_of_life(queued, settings, monkeypatch):
     monkeypatch.setattr(exports, "HEARTBEAT_EVERY", 1)
     evidence = exports.signatures_evidence
     calls = []
@@ -667,6 +662,26 @@ def test_a_run_overtaken_midway_stops_at_its_next_sign_of_life(
     assert exports.export_build(export_id=queued.pk) == "superseded"
     assert len(calls) == 1
     assert export_files(settings) == []
+
+
+def test_a_build_that_fails_is_retried_then_given_up(queued, world, client, hr, settings):
+    world.petit.signed_document.storage.delete(world.petit.signed_document.name)
+    for attempt in range(1, exports.MAX_ATTEMPTS + 1):
+        with pytest.raises(OSError):
+            exports.export_build(export_id=queued.pk)
+        queued.refresh_from_db()
+        assert (queued.status, queued.attempt) == (ConventionExport.Status.PENDING, attempt)
+    assert exports.export_build(export_id=queued.pk) == "nothing to do"
+    queued.refresh_from_db()
+    assert queued.status == ConventionExport.Status.FAILED
+    assert export_files(settings) == []
+    assert export_mails() == []
+    client.force_login(hr)
+    fragment = client.get(
+        reverse("convention_export", args=[queued.pk]), headers={"HX-Request": "true"}
+    )
+    assert "hx-trigger" not in fragment.text
+    assert "text-danger" in fragment.text
 
 
 # -- who may see an export ----------------------------------------------------------------
@@ -744,7 +759,7 @@ def test_the_owner_exports_across_organizations_from_the_admin(
     assert client.get(response.url).status_code == 200
     download = client.get(reverse("convention_export_download", args=[export.pk]))
     assert download.status_code == 200
-    download.close()
+    assert b"".join(download.streaming_content) == read(export.file)
 
     client.force_login(hr)
     assert client.get(response.url).status_code == 404
@@ -780,10 +795,18 @@ def test_hr_cannot_ask_for_every_organization(world, hr):
 
 
 def test_building_an_export_does_not_take_memory_with_the_count(settings):
-    """Files are copied into the ZIP in chunks: the peak does not grow with the count."""
+    """
+    Files are copied into the ZIP in chunks: a build never holds even one PDF
+    in memory, and its peak does not follow the count. (Some growth is
+    expected: rows are fetched 100 at a time and the ZIP's central directory
+    is kept until the end; the original in-memory build took +4.7 MiB at 50.)
+    """
     hr = factories.HRMembershipFactory().user
     organization = hr.hr_memberships.get().organization
-    shared = default_storage.save("conventions/signed/shared.pdf", ContentFile(os.urandom(2**19)))
+    pdf_size = 2 * 2**20
+    shared = default_storage.save(
+        "conventions/signed/shared.pdf", ContentFile(os.urandom(pdf_size))
+    )
 
     def add(count):
         for _ in range(count):
@@ -801,37 +824,17 @@ def test_building_an_export_does_not_take_memory_with_the_count(settings):
             tracemalloc.stop()
         export.refresh_from_db()
         assert export.total == export.done
+        export.file.delete(save=False)  # keep the disk small
         return export, peak
 
-    import csv as _csv, io as _io, zipfile as _zf, time as _t
-    from engagements import archives as A
-    def add_csv(self, name, header, rows):
-        info = _zf.ZipInfo(name, date_time=_t.localtime()[:6])
-        info.compress_type = _zf.ZIP_DEFLATED
-        with self._zip.open(info, "w") as entry:
-            text = _io.TextIOWrapper(entry, encoding="utf-8-sig", newline="")
-            out = _csv.writer(text, lineterminator="\r\n")
-            out.writerow(header)
-            for row in rows:
-                out.writerow(row)
-            text.flush()
-            text.detach()
-    import os as _os
-    if _os.environ.get("STREAMCSV"):
-        A.ZipWriter.add_csv = add_csv
     add(20)
     peak_of_a_build()  # warm-up: imports, translations, first queries
     small, peak_20 = peak_of_a_build()
     add(40)
     large, peak_60 = peak_of_a_build()
-    for extra in (90, 100, 200, 400):
-        add(extra)
-        e, p = peak_of_a_build()
-        print("PEAK", e.total, p / 2**20)
 
-    assert (small.total, large.total) == (20, 60)
-    assert large.size > 60 * 2**19
     mib = 2**20
-    print(f"PEAKS {peak_20 / mib:.3f} {peak_60 / mib:.3f}")
-    assert peak_60 < 4 * mib, f"peak {peak_60 / mib:.1f} MiB"
-    assert peak_60 - peak_20 < mib / 2, f"{peak_20 / mib:.2f} → {peak_60 / mib:.2f} MiB"
+    assert (small.total, large.total) == (20, 60)
+    assert large.size > 60 * pdf_size
+    assert peak_60 < pdf_size, f"peak {peak_60 / mib:.2f} MiB"
+    assert peak_60 - peak_20 < 0.75 * mib, f"{peak_20 / mib:.2f} → {peak_60 / mib:.2f} MiB"

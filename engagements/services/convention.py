@@ -32,8 +32,6 @@ from ..signing import seal_pdf
 
 SIGNING_ROLES = (Role.COACH, Role.COACHEE, Role.SPONSOR)
 MAX_CODES_PER_HOUR = 5
-CONVENTION_RETENTION_YEARS = 5
-PERSONAL_DATA_RETENTION_YEARS = 3
 
 CONSENT_TEXT = {
     "fr": "J'ai lu la convention tripartite (version {version}) et je la signe "
@@ -96,8 +94,8 @@ def convention_terms(engagement: Engagement, version: int, issued_on=None) -> di
         "reporting_scope": kickoff.reporting_scope if kickoff else "",
         "retention": {
             "notes_days": settings.SESSION_NOTES_RETENTION_DAYS,
-            "convention_years": CONVENTION_RETENTION_YEARS,
-            "personal_data_years": PERSONAL_DATA_RETENTION_YEARS,
+            "convention_years": settings.CONVENTION_RETENTION_DAYS // 365,
+            "personal_data_years": settings.PERSONAL_DATA_RETENTION_DAYS // 365,
         },
     }
 

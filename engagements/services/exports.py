@@ -20,7 +20,7 @@ from django.core.files import File
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone, translation
-from django.utils.text import slugify
+from django.utils.text import capfirst, slugify
 from django.utils.translation import gettext as _
 
 from .. import archives, audit, permissions, selectors, tasks
@@ -51,7 +51,9 @@ def _manifest_header():
         _("Fully signed at (UTC)"),
         _("File"),
         _("SHA-256 of the PDF"),
-        *[_("Signed by the %(role)s at (UTC)") % {"role": role.label} for role in SIGNING_ORDER],
+        _("Coach's signature (UTC)"),
+        _("Coachee's signature (UTC)"),
+        _("Sponsor's signature (UTC)"),
         _("Evidence"),
     ]
 
@@ -104,7 +106,7 @@ def _entries(writer, conventions):
                     terms.get("coach", {}).get("name", ""),
                     terms.get("start_date", ""),
                     terms.get("end_date", ""),
-                    statuses.get(engagement.status, engagement.status),
+                    capfirst(statuses.get(engagement.status, engagement.status)),
                     convention.version,
                     _utc(convention.sent_at),
                     _utc(convention.signed_at),
@@ -227,11 +229,10 @@ def export_build(*, export_id: int) -> str:
     )
     try:
         with translation.override(user.language), tempfile.TemporaryFile() as scratch:
-            writer = archives.ZipWriter(scratch)
-            for done, _step in enumerate(_entries(writer, conventions), start=1):
-                if done % HEARTBEAT_EVERY == 0:
-                    _progress(export, min(done, export.total))
-            writer.close()
+            with archives.ZipWriter(scratch) as writer:
+                for done, _step in enumerate(_entries(writer, conventions), start=1):
+                    if done % HEARTBEAT_EVERY == 0:
+                        _progress(export, min(done, export.total))
             _store(export, scratch)
     except _Superseded:
         logger.info("Export %s: taken over by another run", export_id)

@@ -6,11 +6,11 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Count, Exists, OuterRef, Prefetch, Q
+from django.db.models import Count, Exists, OuterRef, Q
 from django.utils import timezone, translation
 from django.utils.translation import gettext
 
-from .. import audit, charts, clock, permissions, selectors
+from .. import audit, clock, permissions, selectors
 from ..models import (
     AuditEvent,
     CalendarFeed,
@@ -33,7 +33,7 @@ from ..models import (
     StatusChange,
     User,
 )
-from ..pdf import render_pdf
+from . import reporting
 from .convention import signatures_evidence
 
 logger = logging.getLogger(__name__)
@@ -343,43 +343,6 @@ def _session_data(session, summaries_visible):
     return data
 
 
-def report_document(*, engagement, report, language) -> bytes:
-    """
-    A released report's PDF, as the report PDF view renders it: the sponsor's
-    view as of that report, whoever downloads it.
-    """
-    report = (
-        SponsorReport.objects.filter(pk=report.pk)
-        .prefetch_related(
-            Prefetch(
-                "objective_progress",
-                queryset=ReportProgress.objects.select_related("objective").order_by(
-                    "objective__position"
-                ),
-            )
-        )
-        .get()
-    )
-    objectives = list(
-        selectors.objectives_with_scores(engagement, permissions.report_document_scores(report))
-    )
-    reports_so_far = [
-        r
-        for r in selectors.reports_for(engagement, {Role.SPONSOR})
-        if r.period_end < report.period_end or r.pk == report.pk
-    ]
-    return render_pdf(
-        "pdf/report.html",
-        {
-            "engagement": engagement,
-            "report": report,
-            "entries": report.objective_progress.all(),
-            "charts": charts.objective_charts(objectives, reports_so_far),
-        },
-        language=language,
-    )
-
-
 def own_data(user, documents=None) -> dict:
     """
     Everything about ``user`` that is hers to take away, as data: her account,
@@ -425,7 +388,10 @@ def own_data_archive(*, user, language) -> Callable:
             if kind == "report":
                 engagement, report = source
                 writer.add_bytes(
-                    name, report_document(engagement=engagement, report=report, language=language)
+                    name,
+                    reporting.report_document(
+                        engagement=engagement, report=report, language=language
+                    ),
                 )
             else:
                 (field,) = source

@@ -16,11 +16,11 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 from django.db import transaction
-from django.db.models import Count, Q
+from django.db.models import Count, Prefetch, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from .. import clock, permissions, selectors, tasks, workflow
+from .. import charts, clock, permissions, selectors, tasks, workflow
 from ..errors import ApplicationError, NotAllowed
 from ..models import (
     SCORE_MAX,
@@ -29,9 +29,11 @@ from ..models import (
     Engagement,
     ObjectiveScore,
     ReportProgress,
+    Role,
     SponsorReport,
     User,
 )
+from ..pdf import render_pdf
 
 Status = SponsorReport.Status
 Milestone = ObjectiveScore.Milestone
@@ -363,3 +365,40 @@ def reports_due():
         .select_related("coach__user", "coachee", "sponsor")
     )
     return [engagement for engagement in candidates if workflow.report_due(engagement)]
+
+
+def report_document(*, engagement, report, language) -> bytes:
+    """
+    A released report's PDF, as the report PDF view renders it: the sponsor's
+    view as of that report, whoever downloads it.
+    """
+    report = (
+        SponsorReport.objects.filter(pk=report.pk)
+        .prefetch_related(
+            Prefetch(
+                "objective_progress",
+                queryset=ReportProgress.objects.select_related("objective").order_by(
+                    "objective__position"
+                ),
+            )
+        )
+        .get()
+    )
+    objectives = list(
+        selectors.objectives_with_scores(engagement, permissions.report_document_scores(report))
+    )
+    reports_so_far = [
+        r
+        for r in selectors.reports_for(engagement, {Role.SPONSOR})
+        if r.period_end < report.period_end or r.pk == report.pk
+    ]
+    return render_pdf(
+        "pdf/report.html",
+        {
+            "engagement": engagement,
+            "report": report,
+            "entries": report.objective_progress.all(),
+            "charts": charts.objective_charts(objectives, reports_so_far),
+        },
+        language=language,
+    )

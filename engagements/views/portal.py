@@ -1,6 +1,5 @@
 """The four portals (coach, coachee, sponsor, HR) and the landing page that picks one."""
 
-
 from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import redirect, render

@@ -12,7 +12,6 @@ from .. import charts, permissions, selectors, workflow
 from ..auth import client_ip
 from ..forms import ReportForm, ReportReturnForm, ReportStartForm, ScoresForm
 from ..models import ObjectiveScore, SponsorReport
-from ..pdf import render_pdf
 from ..services import privacy, reporting
 from .common import engagement_for_rule as _engagement_for
 from .common import show_refusal
@@ -228,28 +227,12 @@ def report_scores(request, pk, report_id):
 @require_http_methods(["GET"])
 def report_pdf(request, pk, report_id):
     """A released report as a PDF, with the progress charts (each download is logged)."""
-    engagement, roles, report = _report(request, pk, report_id)
+    engagement, _roles, report = _report(request, pk, report_id)
     if not report.is_released:
         raise Http404
     # The same document whoever downloads it: the sponsor's view as of this report.
-    objectives = list(
-        selectors.objectives_with_scores(engagement, permissions.report_document_scores(report))
-    )
-    reports_so_far = [
-        r
-        for r in selectors.reports_for(engagement, roles)
-        if r.period_end < report.period_end or r.pk == report.pk
-    ]
-    objective_charts = charts.objective_charts(objectives, reports_so_far)
-    document = render_pdf(
-        "pdf/report.html",
-        {
-            "engagement": engagement,
-            "report": report,
-            "entries": report.objective_progress.all(),
-            "charts": objective_charts,
-        },
-        language=request.LANGUAGE_CODE,
+    document = reporting.report_document(
+        engagement=engagement, report=report, language=request.LANGUAGE_CODE
     )
     privacy.record_download_log(
         user=request.user,

@@ -106,6 +106,18 @@ class HRMembershipInline(admin.TabularInline):
     autocomplete_fields = ["user"]
 
 
+class CoachListFilter(admin.RelatedFieldListFilter):
+    """The coaches with their names in one query (the default asks for each coach's user)."""
+
+    def field_choices(self, field, request, model_admin):
+        return [
+            (coach.pk, str(coach))
+            for coach in Coach.objects.select_related("user").order_by(
+                "user__last_name", "user__first_name"
+            )
+        ]
+
+
 @admin.register(Organization)
 class OrganizationAdmin(admin.ModelAdmin):
     list_display = ["name", "registration_number", "created_at"]
@@ -177,7 +189,7 @@ class EngagementAdmin(admin.ModelAdmin):
         "start_date",
         "end_date",
     ]
-    list_filter = ["status", "format", "language", "organization", "coach"]
+    list_filter = ["status", "format", "language", "organization", ("coach", CoachListFilter)]
     search_fields = [
         "title",
         "coachee__email",

@@ -5,10 +5,12 @@ they stay right across daylight-saving changes. Events never carry session
 content: kind, time, place or video link, and the engagement's page.
 """
 
-from datetime import timedelta
+import hashlib
+from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
+from django.core.cache import cache
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
@@ -116,7 +118,12 @@ def invitation(session, *, role, language="fr") -> bytes:
         return _calendar([session_event(session, role=role)], method=method)
 
 
+# The feed's window: meetings from 90 days back to 400 days ahead. A built
+# feed is kept until a meeting of that person changes (its key changes) or
+# for a day at most.
 FEED_DAYS_BACK = 90
+FEED_DAYS_AHEAD = 400
+FEED_CACHE_SECONDS = 24 * 60 * 60
 
 
 def feed(user, sessions_by_role) -> bytes:
@@ -130,5 +137,35 @@ def feed(user, sessions_by_role) -> bytes:
         return _calendar(events, name=_("Coaching — %(name)s") % {"name": user})
 
 
-def feed_window_start():
-    return timezone.now() - timedelta(days=FEED_DAYS_BACK)
+def feed_window(now=None):
+    """The feed's bounds, whole days in Paris, so that they move once a day."""
+    today = timezone.localdate(now or timezone.now(), PARIS)
+    start = datetime.combine(today - timedelta(days=FEED_DAYS_BACK), time.min, tzinfo=PARIS)
+    end = datetime.combine(today + timedelta(days=FEED_DAYS_AHEAD), time.min, tzinfo=PARIS)
+    return start, end
+
+
+def feed_validators(user, window, version):
+    """
+    The feed's ETag and Last-Modified, from what it depends on (the person,
+    the window, ``selectors.calendar_version``): both change whenever its
+    content may, without building it.
+    """
+    changed = [moment for moment in version.values() if isinstance(moment, datetime)]
+    last_modified = max([*changed, window[0]])
+    key = "|".join(
+        str(part)
+        for part in (
+            user.pk,
+            user.language,
+            user.get_full_name(),
+            window[0].date(),
+            *(version[name] for name in sorted(version)),
+        )
+    )
+    return hashlib.sha256(key.encode()).hexdigest()[:32], last_modified
+
+
+def cached_feed(user, etag, build) -> bytes:
+    """The serialized feed for ``etag``, built by ``build()`` once until something changes."""
+    return cache.get_or_set(f"calendar-feed:{user.pk}:{etag}", build, FEED_CACHE_SECONDS)

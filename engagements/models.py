@@ -194,6 +194,9 @@ class EngagementQuerySet(models.QuerySet):
     def open(self):
         return self.exclude(status__in=EngagementStatus.terminal())
 
+    def ended(self):
+        return self.filter(status__in=EngagementStatus.terminal())
+
 
 class Engagement(models.Model):
     """

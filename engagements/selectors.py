@@ -15,6 +15,7 @@ from django.db.models import (
     ExpressionWrapper,
     F,
     IntegerField,
+    Max,
     OuterRef,
     Prefetch,
     Q,
@@ -401,15 +402,16 @@ def session_counts(engagement):
     }
 
 
-def calendar_sessions_for(user):
+def calendar_sessions_for(user, window=None):
     """
     A person's calendar: every session of the engagements they coach or are
-    coached in, and only the tripartite meetings of those they sponsor, from
-    a few weeks back.
+    coached in, and only the tripartite meetings of those they sponsor,
+    within the feed's window (``calendar.feed_window()``).
     """
-    from .calendar import feed_window_start
+    from .calendar import feed_window
 
-    recent = CoachingSession.objects.filter(starts_at__gte=feed_window_start()).select_related(
+    start, end = window or feed_window()
+    recent = CoachingSession.objects.filter(starts_at__gte=start, starts_at__lt=end).select_related(
         "engagement__coach__user", "engagement__coachee", "engagement__sponsor"
     )
     return {
@@ -417,6 +419,26 @@ def calendar_sessions_for(user):
         Role.COACHEE: recent.filter(engagement__coachee=user),
         Role.SPONSOR: recent.filter(permissions.sponsor_meetings(), engagement__sponsor=user),
     }
+
+
+def calendar_version(user, window):
+    """
+    What a person's feed depends on, in one query: how many meetings it
+    holds and when the last of them or of their engagements (a withdrawal,
+    new parties) changed. A change to any of them changes the answer.
+    """
+    start, end = window
+    return CoachingSession.objects.filter(
+        Q(engagement__coach__user=user)
+        | Q(engagement__coachee=user)
+        | (permissions.sponsor_meetings() & Q(engagement__sponsor=user)),
+        starts_at__gte=start,
+        starts_at__lt=end,
+    ).aggregate(
+        count=Count("pk"),
+        sessions_changed=Max("updated_at"),
+        engagements_changed=Max("engagement__updated_at"),
+    )
 
 
 def engagement_filters(filters, prefix=""):

@@ -10,6 +10,7 @@ import io
 import os
 
 import pytest
+from django.core.cache import cache
 from django.db import connection
 
 from coaching.celery import app as celery_app
@@ -111,6 +112,7 @@ def signing_material(tmp_path_factory):
 @pytest.fixture(autouse=True)
 def _fast_and_local(settings, signing_material, tmp_path):
     """Fast password hashing; Celery tasks in-process unless a test asks for a worker."""
+    cache.clear()  # each test starts with no cached feed or throttle
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     # Generated documents go to a fresh folder per test.
     settings.MEDIA_ROOT = tmp_path / "media"

@@ -4,6 +4,8 @@ import re
 
 import pytest
 from django.core import mail
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from engagements.models import HRMembership, User
@@ -95,9 +97,28 @@ def test_sign_out_is_a_post(client, coach):
     assert "_auth_user_id" not in client.session
 
 
-def test_sessions_expire_after_inactivity(settings):
+def test_sessions_expire_after_inactivity_without_a_write_per_request(client, coach, settings):
+    from django.contrib.sessions.models import Session
+
     assert settings.SESSION_COOKIE_AGE <= 4 * 3600
-    assert settings.SESSION_SAVE_EVERY_REQUEST
+    client.force_login(coach)
+    client.get(reverse("coach_portal"))
+    key = client.session.session_key
+
+    def expiry():
+        return Session.objects.get(session_key=key).expire_date
+
+    first = expiry()
+    with CaptureQueriesContext(connection) as queries:
+        client.get(reverse("coach_portal"))
+    assert expiry() == first
+    assert not any("django_session" in q["sql"] and "UPDATE" in q["sql"] for q in queries)
+    # Some minutes later, the next request pushes the expiry back.
+    session = client.session
+    session["_refreshed"] -= settings.SESSION_REFRESH_SECONDS
+    session.save()
+    client.get(reverse("coach_portal"))
+    assert expiry() > first
 
 
 def _link(message):

@@ -114,3 +114,18 @@ def test_staff_without_the_superuser_flag_cannot_open_the_admin_models(client):
     client.force_login(staff)
     response = client.get(reverse("admin:engagements_engagement_changelist"))
     assert response.status_code == 403
+
+
+def test_the_engagement_changelist_costs_the_same_whatever_the_number_of_coaches(client, owner):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    url = reverse("admin:engagements_engagement_changelist")
+    factories.EngagementFactory.create_batch(2)
+    client.get(url)
+    with CaptureQueriesContext(connection) as few:
+        assert client.get(url).status_code == 200
+    factories.EngagementFactory.create_batch(15)
+    with CaptureQueriesContext(connection) as many:
+        assert client.get(url).status_code == 200
+    assert len(many) == len(few)

@@ -481,9 +481,10 @@ def _engagement_anonymize(engagement, now) -> dict:
     counts["private_notes"] = PrivateNote.objects.filter(session__in=sessions).delete()[0]
     counts["shared_summaries"] = SharedSummary.objects.filter(session__in=sessions).delete()[0]
     # An in-person meeting keeps a place (a database rule): a neutral one.
+    # (updated_at moves: the coach's calendar feed is built again.)
     counts["sessions"] = sessions.filter(format=Format.IN_PERSON).update(
-        location="—", video_url=""
-    ) + sessions.exclude(format=Format.IN_PERSON).update(location="", video_url="")
+        location="—", video_url="", updated_at=now
+    ) + sessions.exclude(format=Format.IN_PERSON).update(location="", video_url="", updated_at=now)
 
     counts["kickoff"] = Kickoff.objects.filter(engagement=engagement).update(
         coachee_expectations="", sponsor_expectations="", coach_expectations="", reporting_scope=""

@@ -13,6 +13,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 from .. import permissions, selectors
 from ..auth import client_ip
 from ..forms import HRFilterForm
+from ..middleware import portals_refresh
 from ..models import ConventionExport, Role
 from ..services import exports
 
@@ -20,7 +21,9 @@ PRIVATE = "private, no-store"
 
 
 def _require_hr(request):
-    if Role.HR not in request.portals:
+    # Asked of the database, not of the session: an export is a whole
+    # organization's file, closed the moment the person is no longer HR.
+    if Role.HR not in portals_refresh(request):
         raise Http404
 
 

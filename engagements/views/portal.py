@@ -10,6 +10,7 @@ from django.views.decorators.http import require_GET
 from .. import charts, permissions, selectors, workflow
 from ..auth import client_ip
 from ..forms import HRFilterForm
+from ..middleware import portals_refresh
 from ..models import (
     CoachingSession,
     Convention,
@@ -27,25 +28,28 @@ PORTAL_URLS = {
     Role.HR: "hr_portal",
 }
 HR_PAGE_SIZE = 25
+ENDED_PAGE_SIZE = 20
 
 
 def _require_portal(request, role):
-    if role not in request.portals:
+    if role not in request.portals and role not in portals_refresh(request):
         raise Http404
 
 
 def _portal_lists(request, role):
     """
-    The person's engagements in ``role``, each with its next step: the open
-    ones first (in workflow order), then the ended ones.
+    The person's engagements in ``role``: the open ones, each with its next
+    step, those waiting for this person first, then in workflow order; and a
+    page of the ended ones, most recent first.
     """
     _require_portal(request, role)
     today = timezone.localdate()
-    engagements = sorted(
-        selectors.portal_engagements(request.user, role),
-        key=lambda e: (workflow.display_order(e.status), e.start_date),
+    engagements = selectors.portal_engagements(request.user, role)
+    open_engagements = list(engagements.open())
+    ended = Paginator(engagements.ended().order_by("-ended_at", "-pk"), ENDED_PAGE_SIZE).get_page(
+        request.GET.get("ended")
     )
-    for engagement in engagements:
+    for engagement in [*open_engagements, *ended]:
         engagement.next = workflow.next_step(engagement, role, today)
         engagement.next_url = _next_step_url(engagement)
         engagement.shows_progress = workflow.allows(engagement, "show_progress")
@@ -55,10 +59,10 @@ def _portal_lists(request, role):
         )
         engagement.closing_askable = closing_open and not engagement.closing_requested_at
         engagement.closing_asked = closing_open and bool(engagement.closing_requested_at)
-    return (
-        [e for e in engagements if not e.is_terminal],
-        [e for e in engagements if e.is_terminal],
+    open_engagements.sort(
+        key=lambda e: (not e.next.urgent, workflow.display_order(e.status), e.start_date)
     )
+    return open_engagements, ended
 
 
 def _next_step_url(engagement):
@@ -85,7 +89,7 @@ def _next_step_url(engagement):
 @require_GET
 def home(request):
     """Land on the last portal used, else the first role the person holds."""
-    portals = request.portals
+    portals = request.portals or portals_refresh(request)
     if not portals:
         return render(request, "engagements/no_portal.html")
     last = request.session.get("portal")
@@ -94,7 +98,8 @@ def home(request):
 
 
 def _render_portal(request, role, template, context):
-    request.session["portal"] = role
+    if request.session.get("portal") != role:  # the session is written on a change only
+        request.session["portal"] = role
     return render(request, template, {"portal": role, **context})
 
 

@@ -7,12 +7,14 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.cache import get_conditional_response
 from django.utils.dateparse import parse_datetime
+from django.utils.http import http_date, quote_etag
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from .. import permissions, selectors, workflow
-from ..calendar import PARIS, feed
+from ..calendar import PARIS, cached_feed, feed, feed_validators, feed_window
 from ..forms import (
     AttendanceForm,
     AvailabilityForm,
@@ -336,12 +338,28 @@ def calendar_settings(request):
 @login_not_required
 @require_GET
 def calendar_feed(request, token):
-    """The feed itself: public by its secret token, which the person can renew."""
+    """
+    The feed itself: public by its secret token, which the person can renew.
+    Calendar programs poll it: an unchanged feed answers 304 from one query,
+    and a changed one is built once for everyone polling it.
+    """
     current = CalendarFeed.objects.select_related("user").filter(token=token).first()
     if current is None or not current.user.is_active:
         raise Http404
-    content = feed(current.user, selectors.calendar_sessions_for(current.user))
-    response = HttpResponse(content, content_type="text/calendar; charset=utf-8")
-    response["Content-Disposition"] = 'inline; filename="trio.ics"'
-    response["Cache-Control"] = "private, max-age=300"
+    user = current.user
+    window = feed_window()
+    etag, last_modified = feed_validators(user, window, selectors.calendar_version(user, window))
+    response = get_conditional_response(
+        request, etag=quote_etag(etag), last_modified=int(last_modified.timestamp())
+    )
+    if response is None:
+        content = cached_feed(
+            user, etag, lambda: feed(user, selectors.calendar_sessions_for(user, window))
+        )
+        response = HttpResponse(content, content_type="text/calendar; charset=utf-8")
+        response["Content-Disposition"] = 'inline; filename="trio.ics"'
+    response["ETag"] = quote_etag(etag)
+    response["Last-Modified"] = http_date(last_modified.timestamp())
+    # Kept by the person's calendar program only, and asked again each time.
+    response["Cache-Control"] = "private, no-cache"
     return response

@@ -145,11 +145,11 @@ SYNTHESIS_NAMES = {
 }
 
 
-def sizes(engagements):
+def sizes(engagements, *, coaches=None, organizations=None):
     """How many coaches, organizations and sponsors a data set of ``engagements`` has."""
     return {
-        "coaches": max(1, round(engagements / 100)),
-        "organizations": max(2, min(8, engagements // 200)),
+        "coaches": coaches or max(1, round(engagements / 100)),
+        "organizations": organizations or max(2, min(8, engagements // 200)),
         "sponsors": math.ceil(engagements / 5),
     }
 
@@ -228,8 +228,9 @@ class Slots:
 class Builder:
     """The rows of the data set, in memory, written in dependency order by ``save``."""
 
-    def __init__(self, count, now, password_hash):
+    def __init__(self, count, now, password_hash, size):
         self.count = count
+        self.size = size
         self.now = now
         self.password_hash = password_hash
         self.slots = Slots(now)
@@ -267,7 +268,7 @@ class Builder:
         )
 
     def people(self):
-        size = sizes(self.count)
+        size = self.size
         name = lambda n: (FIRST_NAMES[n % 10], LAST_NAMES[(n // 10) % 8])  # noqa: E731
         owner = self.user(PERSONAS["owner"], "Agnès", "Morel", is_staff=True, is_superuser=True)
         coaches = [self.user(PERSONAS["coach"], "Claire", "Martin")] + [
@@ -316,7 +317,7 @@ class Builder:
     # -- engagements --------------------------------------------------------
 
     def engagements(self):
-        size = sizes(self.count)
+        size = self.size
         self.plans = []
         engagements = []
         for index in range(self.count):
@@ -950,14 +951,19 @@ def store(name, content):
         raise CommandError(f"Could not store {name} (stored as {saved}).")
 
 
-def seed(engagements, *, password=PASSWORD):
-    """Build the data set in one transaction. Returns the row counts written."""
+def seed(engagements, *, password=PASSWORD, coaches=None, organizations=None):
+    """
+    Build the data set in one transaction. Returns the row counts written.
+    ``coaches`` and ``organizations`` override the usual proportions (tests
+    use them to grow every list at a small size).
+    """
     if engagements < 1:
         raise CommandError("--engagements must be at least 1.")
     if User.objects.filter(email__in=PERSONAS.values()).exists() or Engagement.objects.exists():
         raise CommandError("seed_bench fills an empty database: this one already has data.")
     now = timezone.now().replace(microsecond=0)
-    builder = Builder(engagements, now, make_password(password))
+    size = sizes(engagements, coaches=coaches, organizations=organizations)
+    builder = Builder(engagements, now, make_password(password), size)
     with transaction.atomic():
         builder.people()
         builder.engagements()
@@ -980,11 +986,20 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("--engagements", type=int, default=1000)
         parser.add_argument("--password", default=PASSWORD)
+        parser.add_argument("--coaches", type=int, help="Default: one per 100 engagements.")
+        parser.add_argument(
+            "--organizations", type=int, help="Default: one per 200 engagements (2 to 8)."
+        )
 
     def handle(self, *args, engagements=1000, password=PASSWORD, **options):
         call_command("create_signing_certificate", stdout=self.stdout)
         started = timezone.now()
-        counts = seed(engagements, password=password)
+        counts = seed(
+            engagements,
+            password=password,
+            coaches=options.get("coaches"),
+            organizations=options.get("organizations"),
+        )
         seconds = (timezone.now() - started).total_seconds()
         self.stdout.write(
             f"Seeded in {seconds:.1f} s: "

@@ -43,14 +43,13 @@ run: install
 test: install-dev
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
-# Speed is measured here (never by timers in tests); results go in the README.
-# A scratch database of its own (BENCH_DATABASE_URL for PostgreSQL).
+# Speed is measured here (never by timers in tests): benchmarks/results.md, then the README.
+# Scratch databases of 10 and 1,000 engagements (seed_bench): PostgreSQL at
+# BENCH_DATABASE_URL, else a local one at 127.0.0.1:5432, else SQLite under var/.
+# The measures run with DEBUG off. BENCH_ARGS=--quick for a smoke run.
 bench: export DJANGO_DEBUG = 1
-bench: export DATABASE_URL = $(or $(BENCH_DATABASE_URL),sqlite:///$(CURDIR)/var/bench.sqlite3)
-bench: install-dev
-	@mkdir -p var
-	$(BIN)/python manage.py migrate --no-input -v 0
-	$(BIN)/python manage.py bench
+bench: install
+	$(BIN)/python manage.py bench $(BENCH_ARGS)
 
 lint: install-dev
 	$(BIN)/ruff check .

@@ -34,11 +34,13 @@ install-dev: $(VENV)/.installed-dev node_modules/.package-lock.json
 # Serve the demo on http://$(HOST):$(PORT) with the embedded SQLite database;
 # with no broker configured, Celery runs tasks in-process.
 run: export DJANGO_DEBUG ?= 1
+# Links in e-mails and calendars point where the demo is served.
+run: export SITE_URL ?= http://$(HOST):$(PORT)
 run: install
 	$(BIN)/python manage.py migrate --no-input
 	$(BIN)/python manage.py seed_demo
 	@echo "Serving on http://$(HOST):$(PORT)/"
-	$(BIN)/python manage.py runserver $(HOST):$(PORT)
+	$(BIN)/python manage.py serve $(HOST):$(PORT)
 
 test: install-dev
 	$(BIN)/python -m pytest $(PYTEST_ARGS)

@@ -423,22 +423,22 @@ def calendar_sessions_for(user, window=None):
 
 def calendar_version(user, window):
     """
-    What a person's feed depends on, in one query: how many meetings it
-    holds and when the last of them or of their engagements (a withdrawal,
-    new parties) changed. A change to any of them changes the answer.
+    What a person's feed depends on: how many meetings it holds and when the
+    last of them or of their engagements (a withdrawal, new parties) changed.
+    A change to any of them changes the answer. Two small queries: the
+    person's engagements first, so that the sessions are read by index.
     """
     start, end = window
-    return CoachingSession.objects.filter(
-        Q(engagement__coach__user=user)
-        | Q(engagement__coachee=user)
-        | (permissions.sponsor_meetings() & Q(engagement__sponsor=user)),
+    theirs = Engagement.objects.filter(Q(coach__user=user) | Q(coachee=user))
+    sponsored = Engagement.objects.filter(sponsor=user)
+    sessions = CoachingSession.objects.filter(
+        Q(engagement__in=theirs.values("pk"))
+        | (permissions.sponsor_meetings() & Q(engagement__in=sponsored.values("pk"))),
         starts_at__gte=start,
         starts_at__lt=end,
-    ).aggregate(
-        count=Count("pk"),
-        sessions_changed=Max("updated_at"),
-        engagements_changed=Max("engagement__updated_at"),
-    )
+    ).aggregate(count=Count("pk"), sessions_changed=Max("updated_at"))
+    engagements = (theirs | sponsored).aggregate(engagements_changed=Max("updated_at"))
+    return {**sessions, **engagements}
 
 
 def engagement_filters(filters, prefix=""):

@@ -281,6 +281,26 @@ def portal_engagements(user, role):
     return queryset
 
 
+def portal_ended_engagements(user, role):
+    """
+    A portal's ended engagements, most recent first: a light list (names,
+    state, date, whether the final synthesis is out), for pages of them.
+    """
+    return (
+        Engagement.objects.filter(_ROLE_FILTERS[role](user))
+        .ended()
+        .select_related("coachee")
+        .annotate(
+            synthesis_released=Exists(
+                ClosingReview.objects.filter(
+                    engagement=OuterRef("pk"), status=ClosingReview.Status.COMPLETED
+                )
+            )
+        )
+        .order_by("-ended_at", "-pk")
+    )
+
+
 def upcoming_sessions_for_coach(user, *, days=7):
     now = timezone.now()
     return (

@@ -44,11 +44,10 @@ def _portal_lists(request, role):
     """
     _require_portal(request, role)
     today = timezone.localdate()
-    engagements = selectors.portal_engagements(request.user, role)
-    open_engagements = list(engagements.open())
-    ended = Paginator(engagements.ended().order_by("-ended_at", "-pk"), ENDED_PAGE_SIZE).get_page(
-        request.GET.get("ended")
-    )
+    open_engagements = list(selectors.portal_engagements(request.user, role).open())
+    ended = Paginator(
+        selectors.portal_ended_engagements(request.user, role), ENDED_PAGE_SIZE
+    ).get_page(request.GET.get("ended"))
     for engagement in [*open_engagements, *ended]:
         engagement.next = workflow.next_step(engagement, role, today)
         engagement.next_url = _next_step_url(engagement)

@@ -252,12 +252,22 @@ def portal_engagements(user, role):
             )
         )
     if role == Role.COACHEE:
-        queryset = with_my_scores(queryset, ObjectiveScore.Rater.COACHEE)
+        queryset = with_my_scores(queryset, ObjectiveScore.Rater.COACHEE).annotate(
+            objectives_to_approve=_count(
+                Objective.objects.filter(
+                    engagement=OuterRef("pk"), approved_by_coachee_at__isnull=True
+                )
+            )
+        )
         queryset = queryset.prefetch_related(
             Prefetch("objectives", queryset=Objective.objects.order_by("position")),
             Prefetch(
                 "sessions",
-                queryset=CoachingSession.objects.filter(shared_summary__isnull=False)
+                # The latest action plan is the last held session's, never
+                # one written ahead for a meeting still to come.
+                queryset=CoachingSession.objects.filter(
+                    shared_summary__isnull=False, status=CoachingSession.Status.HELD
+                )
                 .select_related("shared_summary")
                 .order_by("-starts_at"),
                 to_attr="summarized_sessions",

@@ -533,3 +533,35 @@ def send_export_ready(export_id):
             "link": settings.SITE_URL + reverse("convention_export", args=[export_id]),
         },
     )
+
+
+@shared_task(**RETRY)
+def send_objectives_to_approve(engagement_id, day):
+    """Objectives worded by the coach await the coachee's approval (one e-mail a day at most)."""
+    from .models import Objective
+
+    if not Objective.objects.filter(
+        engagement_id=engagement_id, approved_by_coachee_at__isnull=True
+    ).exists():
+        return 0
+    engagement = _engagement(engagement_id)
+    return _notify(
+        engagement,
+        roles=("coachee",),
+        occasion=f"objectives-to-approve:{engagement_id}:{day}",
+        name="objectives_to_approve",
+        context={"link": settings.SITE_URL + engagement.get_absolute_url() + "#objectives-title"},
+    )
+
+
+@shared_task(**RETRY)
+def send_availability_shared(engagement_id, version):
+    """The coachee said which days and times suit them: the coach is told."""
+    engagement = _engagement(engagement_id)
+    return _notify(
+        engagement,
+        roles=("coach",),
+        occasion=f"availability-shared:{engagement_id}:{version}",
+        name="availability_shared",
+        context={"link": settings.SITE_URL + reverse("sessions", args=[engagement_id])},
+    )

@@ -165,6 +165,11 @@ urlpatterns += [
         name="session_detail",
     ),
     path(
+        "accompagnements/<int:pk>/seances/<int:session_id>/seance.ics",
+        sessions.session_ics,
+        name="session_ics",
+    ),
+    path(
         "accompagnements/<int:pk>/seances/<int:session_id>/deplacer/",
         sessions.session_reschedule,
         name="session_reschedule",

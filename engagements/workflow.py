@@ -560,6 +560,10 @@ def next_step(engagement, role, today):
         if status == Status.CLOSING:
             return _coach_closing_step(engagement)
     if role == Role.COACHEE:
+        if getattr(engagement, "objectives_to_approve", 0) and allows(
+            engagement, "edit_objectives"
+        ):
+            return NextStep(gettext("Approve your objectives"), urgent=True, subject="objectives")
         if status == Status.DRAFT:
             return NextStep(gettext("Your coach is preparing the engagement"))
         if status == Status.KICKOFF:

@@ -553,16 +553,6 @@ def test_three_parties_signing_at_once_make_exactly_one_sealed_pdf(settings):
     assert engagement.status_changes.filter(to_status=Engagement.Status.ACTIVE).count() == 1
 
 
-def test_the_benchmark_command_runs():
-    from io import StringIO
-
-    from django.core.management import call_command
-
-    out = StringIO()
-    call_command("bench", runs=1, stdout=out)
-    assert "PAdES seal" in out.getvalue()
-
-
 def test_changing_the_terms_while_out_for_signature_sends_a_new_version(
     client, sent, ready, coach, coachee, on_commit, django_capture_on_commit_callbacks
 ):

@@ -50,6 +50,7 @@ POLICY = {
     "hr_export": {**only(["hr"]), "other_hr": REDIRECT},
     # An export is its requester's only (tests/test_exports.py, per persona).
     "convention_export": only([]),
+    "session_ics": only(["coach", "coachee"]),
     "convention_export_download": only([]),
     "hr_invite": only(["coach", "other_coach"]),
     "engagement_new": only(["coach", "other_coach"]),

@@ -5,7 +5,7 @@ from datetime import datetime
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from .. import clock, permissions, workflow
+from .. import clock, permissions, tasks, workflow
 from ..errors import ApplicationError, NotAllowed
 from ..models import (
     CoachingSession,
@@ -131,6 +131,11 @@ def objective_save(
         objective.success_indicators = success_indicators
         objective.approved_by_coachee_at = approved_at
         objective.save()
+        if approved_at is None:
+            # One e-mail a day at most, however many objectives the coach words.
+            tasks.send_objectives_to_approve.delay_on_commit(
+                engagement.pk, clock.today().isoformat()
+            )
     return objective
 
 

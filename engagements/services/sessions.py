@@ -3,6 +3,7 @@ Sessions: scheduling one or a whole series, changes, attendance, notes, the
 coachee's availability, and calendar feeds.
 """
 
+import hashlib
 import itertools
 import secrets
 from dataclasses import dataclass
@@ -354,9 +355,20 @@ def availability_request(*, engagement: Engagement, coach: User) -> None:
 
 
 def availability_save(*, engagement: Engagement, coachee: User, availability: str) -> None:
+    """The coachee says which days and times suit them; the coach is told when it changes."""
     if not permissions.can_give_availability(permissions.roles_in(engagement, coachee)):
         raise NotAllowed
-    Engagement.objects.filter(pk=engagement.pk).update(coachee_availability=availability.strip())
+    availability = availability.strip()
+    with transaction.atomic():
+        locked = Engagement.objects.select_for_update().get(pk=engagement.pk)
+        if locked.coachee_availability == availability:
+            return
+        locked.coachee_availability = availability
+        locked.save(update_fields=["coachee_availability", "updated_at"])
+        if availability:
+            tasks.send_availability_shared.delay_on_commit(
+                engagement.pk, hashlib.sha256(availability.encode()).hexdigest()[:16]
+            )
 
 
 def calendar_feed_renew(*, user: User) -> CalendarFeed:

@@ -68,6 +68,8 @@ def _next_step_url(engagement):
     """The page where the person does their next step (the engagement page by default)."""
     pk = engagement.pk
     subject = engagement.next.subject
+    if subject == "objectives":
+        return engagement.get_absolute_url() + "#objectives-title"
     if subject == "baseline":
         return reverse("baseline_scores", args=[pk])
     if subject == "report_due":

@@ -13,7 +13,7 @@ from django.utils.http import http_date, quote_etag
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from .. import permissions, selectors, workflow
+from .. import calendar, permissions, selectors, workflow
 from ..calendar import PARIS, cached_feed, feed, feed_validators, feed_window
 from ..forms import (
     AttendanceForm,
@@ -24,7 +24,7 @@ from ..forms import (
     SessionForm,
     SharedNotesForm,
 )
-from ..models import CalendarFeed
+from ..models import CalendarFeed, Role
 from ..services import sessions as service
 from .common import engagement_for_rule as _engagement_for
 from .common import show_refusal
@@ -160,6 +160,21 @@ def session_detail(request, pk, session_id):
         request, pk, session_id, permissions.can_change_own_sessions
     )
     return _render_session(request, engagement, roles, session)
+
+
+@require_GET
+def session_ics(request, pk, session_id):
+    """The meeting's calendar file, for the person's own calendar program."""
+    _engagement, roles, session = _session(
+        request, pk, session_id, permissions.can_change_own_sessions
+    )
+    role = Role.COACH if permissions.can_manage_sessions(roles) else Role.COACHEE
+    content = calendar.invitation(session, role=role, language=request.LANGUAGE_CODE)
+    response = HttpResponse(content, content_type="text/calendar; charset=utf-8")
+    day = timezone.localtime(session.starts_at).date().isoformat()
+    response["Content-Disposition"] = f'attachment; filename="seance-{day}.ics"'
+    response["Cache-Control"] = "private, no-store"
+    return response
 
 
 def _render_session(request, engagement, roles, session, *, reschedule_form=None):

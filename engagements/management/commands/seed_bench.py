@@ -47,7 +47,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.utils import timezone
 
-from engagements import audit
+from engagements import audit, workflow
 from engagements.calendar import PARIS
 from engagements.models import (
     AuditEvent,
@@ -512,7 +512,7 @@ class Builder:
             engagement.status_changed_at = moment
         if previous != engagement.status:
             raise CommandError(f"Engagement {engagement.index} planned to {previous}.")
-        if engagement.status in Status.terminal():
+        if engagement.is_terminal:
             engagement.ended_at = engagement.status_changed_at
 
     # -- records ------------------------------------------------------------
@@ -791,7 +791,7 @@ class Builder:
         self.rows[SponsorReport].append(report)
         self.progress(report, objectives)
         if (
-            engagement.status == Status.ACTIVE
+            workflow.allows(engagement, "start_report")
             and engagement.index % 3 == 0
             and sessions[8].starts_at < self.now
         ):

@@ -76,6 +76,8 @@ TEMPLATES = [
         "DIRS": [BASE_DIR / "templates"],
         "APP_DIRS": True,
         "OPTIONS": {
+            # « 1er décembre »: the date filter, as French readers expect it.
+            "builtins": ["engagements.templatetags.french_dates"],
             "context_processors": [
                 "django.template.context_processors.request",
                 "django.template.context_processors.i18n",

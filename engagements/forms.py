@@ -31,7 +31,7 @@ class _NoTagHelperMixin:
 class EngagementOpenForm(_NoTagHelperMixin, forms.Form):
     organization = forms.ModelChoiceField(
         label=_("Client organization"),
-        queryset=Organization.objects.order_by("name"),
+        queryset=Organization.objects.none(),
         required=False,
         empty_label=_("— a new organization —"),
     )
@@ -72,8 +72,11 @@ class EngagementOpenForm(_NoTagHelperMixin, forms.Form):
         label=_("Language of the convention"), choices=Language.choices, initial=Language.FRENCH
     )
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, organizations=None, **kwargs):
         super().__init__(*args, **kwargs)
+        if organizations is not None:
+            # A coach chooses among his own client organizations, or names a new one.
+            self.fields["organization"].queryset = organizations
         today = timezone.localdate()
         self.fields["start_date"].initial = today
         self.fields["end_date"].initial = today + timedelta(days=365)

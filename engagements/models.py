@@ -115,6 +115,25 @@ class Organization(models.Model):
     def __str__(self):
         return self.name
 
+    def has_hr(self, user):
+        """Whether ``user`` holds HR access to this organization."""
+        return self.hr_memberships.filter(user=user).exists()
+
+    def has_party(self, user):
+        """Whether ``user`` is the coach, coachee or sponsor of one of its engagements."""
+        return self.engagements.filter(
+            Q(coach__user=user) | Q(coachee=user) | Q(sponsor=user)
+        ).exists()
+
+
+# HR reads every engagement of its organization: nobody is both HR of an
+# organization and a party (coach, coachee, sponsor) of one of its
+# engagements, whichever of the two roles comes first. Roles in other
+# organizations are free (DOMAIN.md, "Who uses it").
+HR_AND_PARTY_REFUSED = _(
+    "A person cannot be both HR of an organization and a party to one of its engagements."
+)
+
 
 class HRMembership(models.Model):
     """A person who administers engagements for a whole organization."""
@@ -142,6 +161,70 @@ class HRMembership(models.Model):
 
     def __str__(self):
         return f"{self.user} — {self.organization}"
+
+
+class HRProposal(models.Model):
+    """
+    A coach's proposal to give someone HR access to an organization where
+    the coach holds an engagement. It grants nothing by itself: the practice
+    owner or an existing HR of the organization confirms or declines it
+    (DOMAIN.md, "Who uses it").
+    """
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("waiting for confirmation")
+        CONFIRMED = "confirmed", _("confirmed")
+        DECLINED = "declined", _("declined")
+
+    organization = models.ForeignKey(
+        Organization,
+        on_delete=models.CASCADE,
+        related_name="hr_proposals",
+        verbose_name=_("organization"),
+    )
+    email = models.EmailField(_("e-mail address"))
+    first_name = models.CharField(_("first name"), max_length=150)
+    last_name = models.CharField(_("last name"), max_length=150)
+    proposed_by = models.ForeignKey(
+        User,
+        on_delete=models.CASCADE,
+        related_name="hr_proposals_made",
+        verbose_name=_("proposed by"),
+    )
+    status = models.CharField(
+        _("status"), max_length=20, choices=Status, default=Status.PENDING, editable=False
+    )
+    decided_by = models.ForeignKey(
+        User,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("decided by"),
+        editable=False,
+    )
+    decided_at = models.DateTimeField(_("decided at"), null=True, blank=True, editable=False)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("HR proposal")
+        verbose_name_plural = _("HR proposals")
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization", "email"],
+                condition=Q(status="pending"),
+                name="one_pending_hr_proposal_per_person",
+                violation_error_message=_("This person is already proposed for this organization."),
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.first_name} {self.last_name} <{self.email}> — {self.organization}"
+
+    @property
+    def full_name(self):
+        return f"{self.first_name} {self.last_name}".strip()
 
 
 class Coach(models.Model):
@@ -350,6 +433,14 @@ class Engagement(models.Model):
         coach_user = self.coach.user_id if self.coach_id else None
         if coach_user and coach_user in (self.coachee_id, self.sponsor_id):
             raise ValidationError(_("The coach cannot also be the coachee or the sponsor."))
+        parties = [pk for pk in (coach_user, self.coachee_id, self.sponsor_id) if pk]
+        if (
+            self.organization_id
+            and HRMembership.objects.filter(
+                organization_id=self.organization_id, user_id__in=parties
+            ).exists()
+        ):
+            raise ValidationError(HR_AND_PARTY_REFUSED)
 
     @property
     def is_terminal(self):

@@ -32,8 +32,10 @@ from .models import (
     Convention,
     Engagement,
     HRMembership,
+    HRProposal,
     Objective,
     ObjectiveScore,
+    Organization,
     ReportProgress,
     Role,
     Signature,
@@ -428,4 +430,44 @@ def signed_conventions_for_hr(user):
         .exclude(signed_document="")
         .select_related("engagement__organization", "engagement__coachee")
         .order_by("engagement__organization__name", "engagement__coachee__last_name", "version")
+    )
+
+
+# -- HR access ----------------------------------------------------------------
+
+
+def organizations_hr_grantable(user):
+    """The organizations where ``user`` may give HR access (permissions.py)."""
+    return Organization.objects.filter(
+        pk__in=Organization.objects.filter(permissions.hr_grantable_organizations(user)).values(
+            "pk"
+        )
+    ).order_by("name")
+
+
+def organizations_hr_proposable(user):
+    """The organizations where ``user`` may propose an HR contact (permissions.py)."""
+    return Organization.objects.filter(
+        pk__in=Organization.objects.filter(permissions.hr_proposable_organizations(user)).values(
+            "pk"
+        )
+    ).order_by("name")
+
+
+def coach_organizations(coach):
+    """The organizations in which ``coach`` holds an engagement (the new-engagement form)."""
+    return Organization.objects.filter(
+        pk__in=Engagement.objects.filter(coach=coach).values("organization")
+    ).order_by("name")
+
+
+def hr_proposals_to_decide(user):
+    """The pending HR proposals ``user`` may confirm or decline."""
+    return (
+        HRProposal.objects.filter(
+            status=HRProposal.Status.PENDING,
+            organization__in=organizations_hr_grantable(user).values("pk"),
+        )
+        .select_related("organization", "proposed_by")
+        .order_by("created_at", "pk")
     )

@@ -8,8 +8,10 @@ organization, and an outsider with no part in anything.
 
 import io
 import os
+import threading
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.db import connection
 
 from coaching.celery import app as celery_app
@@ -204,6 +206,34 @@ def require_service(name, available, why=""):
     if IN_CI:
         pytest.fail(f"{message} (CI=true: services must run)")
     pytest.skip(message)
+
+
+def race(*calls):
+    """
+    Run each call in its own thread (its own database connection), released
+    together; each outcome in order: what the call returned, "refused" for a
+    ValidationError, or the unexpected exception itself.
+    """
+    barrier = threading.Barrier(len(calls))
+    outcomes = [None] * len(calls)
+
+    def attempt(index, call):
+        try:
+            barrier.wait()
+            outcomes[index] = call()
+        except ValidationError:
+            outcomes[index] = "refused"
+        except Exception as error:  # reported by the assertions on the outcomes
+            outcomes[index] = error
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=attempt, args=(i, c)) for i, c in enumerate(calls)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return outcomes
 
 
 @pytest.fixture

@@ -15,6 +15,7 @@ from engagements.models import (
     Convention,
     Engagement,
     HRMembership,
+    HRProposal,
     Kickoff,
     Notification,
     Objective,
@@ -59,6 +60,17 @@ class HRMembershipFactory(factory.django.DjangoModelFactory):
 
     user = factory.SubFactory(UserFactory)
     organization = factory.SubFactory(OrganizationFactory)
+
+
+class HRProposalFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = HRProposal
+
+    organization = factory.SubFactory(OrganizationFactory)
+    email = factory.Sequence(lambda n: f"proposed.hr{n}@example.com")
+    first_name = "Rose"
+    last_name = "Hache"
+    proposed_by = factory.SubFactory(UserFactory)
 
 
 class CoachFactory(factory.django.DjangoModelFactory):

@@ -181,10 +181,10 @@ def test_password_reset_does_not_reveal_unknown_addresses(client):
     assert mail.outbox == []
 
 
-def test_a_coach_invites_hr_of_an_organization_they_coach_in(
-    client, engagement, coach, django_capture_on_commit_callbacks
+def test_hr_invites_another_hr_of_their_organization(
+    client, engagement, hr, django_capture_on_commit_callbacks
 ):
-    client.force_login(coach)
+    client.force_login(hr)
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post(
             reverse("hr_invite"),

@@ -37,6 +37,7 @@ def one_of_everything():
     factories.KickoffFactory()
     factories.SignatureChallengeFactory()
     factories.HRMembershipFactory()
+    factories.HRProposalFactory()
 
 
 def test_every_model_of_the_app_is_registered():
@@ -113,3 +114,14 @@ def test_staff_without_the_superuser_flag_cannot_open_the_admin_models(client):
     client.force_login(staff)
     response = client.get(reverse("admin:engagements_engagement_changelist"))
     assert response.status_code == 403
+
+
+def test_the_practice_owner_confirms_an_hr_proposal_in_the_admin(client, owner):
+    proposal = factories.HRProposalFactory()
+    client.post(
+        reverse("admin:engagements_hrproposal_changelist"),
+        {"action": "confirm", "_selected_action": [proposal.pk]},
+    )
+    proposal.refresh_from_db()
+    assert proposal.status == "confirmed"
+    assert proposal.organization.hr_memberships.filter(user__email=proposal.email).exists()

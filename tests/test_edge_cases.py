@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from engagements import calendar
 from engagements.auth import client_ip
-from engagements.models import AuditEvent, Convention, Engagement, HRMembership
+from engagements.models import AuditEvent, Convention, Engagement, HRMembership, HRProposal
 from engagements.services import accounts
 from engagements.services import convention as convention_service
 from engagements.services import kickoff as kickoff_service
@@ -35,25 +35,27 @@ def sent(engagement_in, coach):
 
 def test_a_coach_cannot_give_themselves_hr_access(engagement, coach):
     with pytest.raises(ValidationError):
-        accounts.hr_invite(
+        accounts.hr_propose(
             organization=engagement.organization,
             email=coach.email,
             first_name="C",
             last_name="C",
-            invited_by=coach,
+            proposed_by=coach,
         )
     assert not HRMembership.objects.exists()
+    assert not HRProposal.objects.exists()
 
 
-def test_a_party_of_the_organization_cannot_be_made_its_hr(engagement, coach):
+def test_a_party_of_the_organization_cannot_be_made_its_hr(engagement, hr):
     with pytest.raises(ValidationError):
-        accounts.hr_invite(
+        accounts.hr_grant(
             organization=engagement.organization,
             email=engagement.sponsor.email,
             first_name="S",
             last_name="S",
-            invited_by=coach,
+            granted_by=hr,
         )
+    assert not HRMembership.objects.filter(user=engagement.sponsor).exists()
 
 
 def test_the_signature_code_is_never_stored_in_clear(sent, coachee):

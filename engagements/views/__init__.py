@@ -1,4 +1,11 @@
-from .account import InvitationAcceptView, hr_invite_view, switch_language
+from .account import (
+    InvitationAcceptView,
+    hr_invite_view,
+    hr_proposal_confirm_view,
+    hr_proposal_decline_view,
+    hr_proposals,
+    switch_language,
+)
 from .engagements import (
     engagement_cancel_view,
     engagement_new,
@@ -28,6 +35,9 @@ __all__ = [
     "hr_export",
     "hr_invite_view",
     "hr_portal",
+    "hr_proposal_confirm_view",
+    "hr_proposal_decline_view",
+    "hr_proposals",
     "sponsor_portal",
     "switch_language",
 ]

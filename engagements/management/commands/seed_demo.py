@@ -33,7 +33,7 @@ from coaching.celery import app as celery_app
 from engagements import clock
 from engagements.calendar import PARIS
 from engagements.models import Coach, CoachingSession, Convention, Format, Organization, User
-from engagements.services.accounts import hr_invite
+from engagements.services.accounts import hr_grant
 from engagements.services.closing import (
     closing_scores_give,
     closing_start,
@@ -480,12 +480,12 @@ class Command(BaseCommand):
         )
         for key, organization in (("hr", self.helix), ("hr2", self.nordwind)):
             hr = self.users[key]
-            hr_invite(
+            hr_grant(
                 organization=organization,
                 email=hr.email,
                 first_name=hr.first_name,
                 last_name=hr.last_name,
-                invited_by=self.users["admin"],
+                granted_by=self.users["admin"],
             )
 
     def _months_ago(self, months):

@@ -861,6 +861,16 @@ class CoachingSession(models.Model):
         related_name="sessions",
         verbose_name=_("engagement"),
     )
+    # Who holds the meeting: the engagement's coach when it was placed. Kept
+    # on the session so that the database can refuse two planned meetings of
+    # one coach at the same time (OVERLAP_CONSTRAINT, on PostgreSQL).
+    coach = models.ForeignKey(
+        Coach,
+        on_delete=models.PROTECT,
+        related_name="sessions",
+        verbose_name=_("coach"),
+        editable=False,
+    )
     kind = models.CharField(_("kind"), max_length=20, choices=Kind, default=Kind.DEVELOPMENT)
     starts_at = models.DateTimeField(_("start"))
     duration_minutes = models.PositiveSmallIntegerField(
@@ -894,6 +904,10 @@ class CoachingSession(models.Model):
     # convention's notice: these sessions are used up.
     USED = Q(status__in=["held", "missed"]) | Q(status="cancelled", cancelled_late=True)
 
+    # The PostgreSQL exclusion constraint of migration 0009: no two planned
+    # meetings of one coach overlap, whatever their engagements.
+    OVERLAP_CONSTRAINT = "coach_planned_sessions_do_not_overlap"
+
     class Meta:
         verbose_name = _("session")
         verbose_name_plural = _("sessions")
@@ -925,6 +939,11 @@ class CoachingSession(models.Model):
 
     def __str__(self):
         return f"{self.get_kind_display()} — {self.starts_at:%Y-%m-%d %H:%M}"
+
+    def save(self, *args, **kwargs):
+        if self.coach_id is None:
+            self.coach_id = self.engagement.coach_id
+        super().save(*args, **kwargs)
 
     def clean(self):
         self.location = self.location.strip()

@@ -109,7 +109,7 @@ def _hr_proposal_decide(*, proposal: HRProposal, actor: User, confirm: bool) -> 
     with transaction.atomic():
         # The lock makes a proposal decided once, even by two deciders at once.
         proposal = (
-            HRProposal.objects.select_for_update()
+            HRProposal.objects.select_for_update(of=("self",))
             .select_related("organization")
             .get(pk=proposal.pk)
         )

@@ -223,20 +223,40 @@ def _check_signable(convention, user):
     return role
 
 
+def _locked(convention_id):
+    """
+    The convention, locked, inside the caller's transaction. Its engagement is
+    locked first: every service takes the engagement before its convention
+    (objective edits and term changes void a version under the engagement's
+    lock), so signing, sealing and those edits never wait on each other in
+    opposite orders (a deadlock, hence a 500).
+    """
+    engagement_id = Convention.objects.values_list("engagement_id", flat=True).get(pk=convention_id)
+    Engagement.objects.select_for_update().filter(pk=engagement_id).first()
+    return (
+        Convention.objects.select_for_update(of=("self",))
+        .select_related("engagement__coach__user", "engagement__organization")
+        .get(pk=convention_id)
+    )
+
+
 def signature_code_send(*, convention: Convention, user: User) -> SignatureChallenge:
     """
     E-mail a one-time code that confirms the signer's identity. Only its keyed
-    hash is kept; a new code replaces the previous one.
+    hash is kept; a new code replaces the previous one. The count of the
+    last hour's codes is taken under the convention's lock, so parallel
+    requests cannot pass the limit together.
     """
-    _check_signable(convention, user)
     now = clock.now()
-    recent = SignatureChallenge.objects.filter(
-        convention=convention, user=user, created_at__gte=now - timedelta(hours=1)
-    ).count()
-    if recent >= MAX_CODES_PER_HOUR:
-        raise ApplicationError(_("Too many codes asked for. Try again in an hour."))
     code = f"{secrets.randbelow(10**6):06d}"
     with transaction.atomic():
+        convention = _locked(convention.pk)
+        _check_signable(convention, user)
+        recent = SignatureChallenge.objects.filter(
+            convention=convention, user=user, created_at__gte=now - timedelta(hours=1)
+        ).count()
+        if recent >= MAX_CODES_PER_HOUR:
+            raise ApplicationError(_("Too many codes asked for. Try again in an hour."))
         challenge = SignatureChallenge.objects.create(
             convention=convention,
             user=user,
@@ -311,11 +331,7 @@ def convention_sign(
 
 def _sign(*, convention, signer, code, typed_name, ip_address, user_agent):
     with transaction.atomic():
-        convention = (
-            Convention.objects.select_for_update()
-            .select_related("engagement__coach__user", "engagement__organization")
-            .get(pk=convention.pk)
-        )
+        convention = _locked(convention.pk)
         role = _check_signable(convention, signer)
         challenge = (
             SignatureChallenge.objects.select_for_update()
@@ -414,11 +430,7 @@ def convention_seal(*, convention_id: int) -> bool:
     Returns True when this call sealed it.
     """
     with transaction.atomic():
-        convention = (
-            Convention.objects.select_for_update()
-            .select_related("engagement")
-            .get(pk=convention_id)
-        )
+        convention = _locked(convention_id)
         if convention.status != Convention.Status.SENT or convention.signed_document:
             return False
         if convention.signatures.count() < len(SIGNING_ROLES):

@@ -5,11 +5,47 @@ from datetime import timedelta
 from crispy_forms.helper import FormHelper
 from django import forms
 from django.contrib.auth import forms as auth_forms
+from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from .models import ClosingReview, Engagement, Format, Language, Organization
+from .models import (
+    ClosingReview,
+    Engagement,
+    Format,
+    Language,
+    Organization,
+    validate_single_line,
+)
 from .services.engagements import TERM_FIELDS
+
+# The years a person may type in any date of the app. Anything else is a
+# typing slip (year 1, year 9999) that would only overflow date arithmetic
+# further on: it is refused with the form's other errors.
+EARLIEST_YEAR, LATEST_YEAR = 2000, 2100
+
+
+def validate_plausible_year(value):
+    if value is not None and not EARLIEST_YEAR <= value.year <= LATEST_YEAR:
+        raise ValidationError(
+            _("Give a date between %(first)s and %(last)s."),
+            code="implausible_year",
+            params={"first": EARLIEST_YEAR, "last": LATEST_YEAR},
+        )
+
+
+class DateField(forms.DateField):
+    default_validators = [validate_plausible_year]
+
+
+class DateTimeField(forms.DateTimeField):
+    default_validators = [validate_plausible_year]
+
+
+class LineField(forms.CharField):
+    """One line of printable text: names, titles (shown in calendars, e-mails, PDFs)."""
+
+    default_validators = [validate_single_line]
 
 
 class DateInput(forms.DateInput):
@@ -35,27 +71,27 @@ class EngagementOpenForm(_NoTagHelperMixin, forms.Form):
         required=False,
         empty_label=_("— a new organization —"),
     )
-    new_organization_name = forms.CharField(
+    new_organization_name = LineField(
         label=_("New organization"),
         max_length=200,
         required=False,
         help_text=_("Only if the organization is not in the list."),
     )
-    title = forms.CharField(
+    title = LineField(
         label=_("Purpose of the engagement"),
         max_length=200,
         help_text=_("The career turn, e.g. 'First director role'."),
     )
-    coachee_first_name = forms.CharField(label=_("First name"), max_length=150)
-    coachee_last_name = forms.CharField(label=_("Last name"), max_length=150)
+    coachee_first_name = LineField(label=_("First name"), max_length=150)
+    coachee_last_name = LineField(label=_("Last name"), max_length=150)
     coachee_email = forms.EmailField(label=_("E-mail"))
-    coachee_job_title = forms.CharField(label=_("Job title"), max_length=200)
-    sponsor_first_name = forms.CharField(label=_("First name"), max_length=150)
-    sponsor_last_name = forms.CharField(label=_("Last name"), max_length=150)
+    coachee_job_title = LineField(label=_("Job title"), max_length=200)
+    sponsor_first_name = LineField(label=_("First name"), max_length=150)
+    sponsor_last_name = LineField(label=_("Last name"), max_length=150)
     sponsor_email = forms.EmailField(label=_("E-mail"))
-    sponsor_job_title = forms.CharField(label=_("Job title"), max_length=200)
-    start_date = forms.DateField(label=_("Start date"), widget=DateInput())
-    end_date = forms.DateField(
+    sponsor_job_title = LineField(label=_("Job title"), max_length=200)
+    start_date = DateField(label=_("Start date"), widget=DateInput())
+    end_date = DateField(
         label=_("End date"), widget=DateInput(), help_text=_("Usually twelve months later.")
     )
     sessions_contracted = forms.IntegerField(
@@ -122,8 +158,8 @@ class HRInviteForm(_NoTagHelperMixin, forms.Form):
     organization = forms.ModelChoiceField(
         label=_("Organization"), queryset=Organization.objects.none()
     )
-    first_name = forms.CharField(label=_("First name"), max_length=150)
-    last_name = forms.CharField(label=_("Last name"), max_length=150)
+    first_name = LineField(label=_("First name"), max_length=150)
+    last_name = LineField(label=_("Last name"), max_length=150)
     email = forms.EmailField(label=_("E-mail"))
 
     def __init__(self, *args, organizations, **kwargs):
@@ -168,7 +204,7 @@ class MeetingPlaceForm(_NoTagHelperMixin, forms.Form):
 
 
 class KickoffScheduleForm(MeetingPlaceForm):
-    starts_at = forms.DateTimeField(label=_("Date and time"), widget=DateTimeInput())
+    starts_at = DateTimeField(label=_("Date and time"), widget=DateTimeInput())
     duration_minutes = forms.IntegerField(
         label=_("Length (minutes)"), min_value=15, max_value=480, initial=120
     )
@@ -205,7 +241,7 @@ class KickoffOutcomeForm(_NoTagHelperMixin, forms.Form):
 
 
 class ObjectiveForm(_NoTagHelperMixin, forms.Form):
-    title = forms.CharField(label=_("Objective"), max_length=300)
+    title = LineField(label=_("Objective"), max_length=300)
     success_indicators = forms.CharField(
         label=_("Success indicators"),
         widget=forms.Textarea(attrs={"rows": 2}),
@@ -255,8 +291,8 @@ class ScoresForm(forms.Form):
 class ReportStartForm(_NoTagHelperMixin, forms.Form):
     """The period of a new report; ``reporting.report_start`` judges it."""
 
-    period_start = forms.DateField(label=_("From"), widget=DateInput())
-    period_end = forms.DateField(label=_("To"), widget=DateInput())
+    period_start = DateField(label=_("From"), widget=DateInput())
+    period_end = DateField(label=_("To"), widget=DateInput())
 
 
 class ReportForm(forms.Form):
@@ -307,7 +343,7 @@ class SignatureForm(_NoTagHelperMixin, forms.Form):
         min_length=6,
         widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "inputmode": "numeric"}),
     )
-    typed_name = forms.CharField(label=_("Type your full name"), max_length=200)
+    typed_name = LineField(label=_("Type your full name"), max_length=200)
     consent = forms.BooleanField(label=_("I have read the convention and I sign it"))
 
     def __init__(self, *args, consent_text="", **kwargs):
@@ -329,7 +365,7 @@ WEEKDAYS = [
 
 class SessionForm(MeetingPlaceForm):
     kind = forms.ChoiceField(label=_("Kind"))
-    starts_at = forms.DateTimeField(label=_("Date and time"), widget=DateTimeInput())
+    starts_at = DateTimeField(label=_("Date and time"), widget=DateTimeInput())
     duration_minutes = forms.IntegerField(
         label=_("Length (minutes)"), min_value=15, max_value=480, initial=120
     )
@@ -345,7 +381,7 @@ class SessionForm(MeetingPlaceForm):
 
 
 class SeriesForm(MeetingPlaceForm):
-    first_day = forms.DateField(label=_("From"), widget=DateInput())
+    first_day = DateField(label=_("From"), widget=DateInput())
     weekday = forms.TypedChoiceField(label=_("Day"), choices=WEEKDAYS, coerce=int)
     at = forms.TimeField(label=_("Time"), widget=forms.TimeInput(attrs={"type": "time"}))
     count = forms.IntegerField(label=_("Number of sessions"), min_value=1, max_value=40)
@@ -356,7 +392,7 @@ class SeriesForm(MeetingPlaceForm):
 
 
 class RescheduleForm(_NoTagHelperMixin, forms.Form):
-    starts_at = forms.DateTimeField(label=_("New date and time"), widget=DateTimeInput())
+    starts_at = DateTimeField(label=_("New date and time"), widget=DateTimeInput())
     duration_minutes = forms.IntegerField(label=_("Length (minutes)"), min_value=15, max_value=480)
 
 
@@ -399,6 +435,7 @@ class EngagementTermsForm(_NoTagHelperMixin, forms.ModelForm):
         model = Engagement
         fields = list(TERM_FIELDS)
         widgets = {"start_date": DateInput(), "end_date": DateInput()}
+        field_classes = {"start_date": DateField, "end_date": DateField}
 
 
 class PasswordResetForm(auth_forms.PasswordResetForm):

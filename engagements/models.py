@@ -6,6 +6,7 @@ reads scoped to a user in ``selectors.py``, and ``Engagement.status`` only
 changes through ``workflow.py``.
 """
 
+import unicodedata
 import uuid
 from datetime import timedelta
 from decimal import Decimal
@@ -21,6 +22,33 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 SCORE_MIN, SCORE_MAX = -2, 2
+MAX_CANCELLATION_NOTICE_HOURS = 720  # thirty days
+
+
+def _is_control(character):
+    # Control, format, surrogate, private and unassigned characters, and the
+    # Unicode line and paragraph separators.
+    return unicodedata.category(character)[0] == "C" or unicodedata.category(character) in (
+        "Zl",
+        "Zp",
+    )
+
+
+def validate_single_line(value):
+    """
+    A name is one line of printable text: a line break or a control character
+    could break a calendar feed, an e-mail header or a PDF.
+    """
+    if any(_is_control(character) for character in value or ""):
+        raise ValidationError(
+            _("Use letters, spaces and punctuation only: no line break or control character."),
+            code="control_character",
+        )
+
+
+def single_line(text):
+    """``text`` with control characters dropped and its spaces collapsed (for output)."""
+    return " ".join("".join(c if not _is_control(c) else " " for c in text or "").split())
 
 
 class Role(models.TextChoices):
@@ -75,6 +103,12 @@ class User(AbstractUser):
 
     username = None
     email = models.EmailField(_("e-mail address"), unique=True)
+    first_name = models.CharField(
+        _("first name"), max_length=150, blank=True, validators=[validate_single_line]
+    )
+    last_name = models.CharField(
+        _("last name"), max_length=150, blank=True, validators=[validate_single_line]
+    )
     language = models.CharField(
         _("language"), max_length=5, choices=Language, default=Language.FRENCH
     )
@@ -96,11 +130,17 @@ class User(AbstractUser):
         self.email = self.email.lower()
         super().save(*args, **kwargs)
 
+    def get_full_name(self):
+        """One line, whatever was stored (calendars, e-mails and PDFs show it)."""
+        return single_line(f"{self.first_name} {self.last_name}")
+
 
 class Organization(models.Model):
     """A client company whose managers are coached."""
 
-    name = models.CharField(_("name"), max_length=200, unique=True)
+    name = models.CharField(
+        _("name"), max_length=200, unique=True, validators=[validate_single_line]
+    )
     address = models.TextField(_("address"), blank=True)
     registration_number = models.CharField(
         _("registration number (SIRET)"), max_length=40, blank=True
@@ -183,8 +223,10 @@ class HRProposal(models.Model):
         verbose_name=_("organization"),
     )
     email = models.EmailField(_("e-mail address"))
-    first_name = models.CharField(_("first name"), max_length=150)
-    last_name = models.CharField(_("last name"), max_length=150)
+    first_name = models.CharField(
+        _("first name"), max_length=150, validators=[validate_single_line]
+    )
+    last_name = models.CharField(_("last name"), max_length=150, validators=[validate_single_line])
     proposed_by = models.ForeignKey(
         User,
         on_delete=models.CASCADE,
@@ -357,6 +399,7 @@ class Engagement(models.Model):
     cancellation_notice_hours = models.PositiveSmallIntegerField(
         _("cancellation notice (hours)"),
         default=48,
+        validators=[MaxValueValidator(MAX_CANCELLATION_NOTICE_HOURS)],
         help_text=_("A session cancelled later than this counts as held."),
     )
     coachee_availability = models.TextField(
@@ -411,6 +454,13 @@ class Engagement(models.Model):
             ),
             models.CheckConstraint(
                 condition=Q(fee_amount__gte=0), name="engagement_fee_not_negative"
+            ),
+            models.CheckConstraint(
+                condition=Q(
+                    cancellation_notice_hours__gte=0,
+                    cancellation_notice_hours__lte=MAX_CANCELLATION_NOTICE_HOURS,
+                ),
+                name="engagement_cancellation_notice_range",
             ),
             models.CheckConstraint(
                 condition=Q(format__in=Format.values),

@@ -12,11 +12,13 @@ import threading
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.core.files.base import ContentFile
 from django.db import connection
+from django.utils import timezone
 
 from coaching.celery import app as celery_app
 from engagements import workflow
-from engagements.models import Engagement
+from engagements.models import Convention, Engagement
 
 from . import factories
 
@@ -82,8 +84,6 @@ def move_to(engagement, status):
 
 
 def _validated_synthesis(engagement):
-    from django.utils import timezone
-
     from engagements.models import ClosingReview
 
     factories.ClosingReviewFactory(
@@ -172,6 +172,32 @@ def hr(engagement):
     return factories.HRMembershipFactory(
         organization=engagement.organization, user__email="hr@example.com"
     ).user
+
+
+@pytest.fixture
+def world(engagement_in, coach, hr, other_coach, other_hr, outsider):
+    """The persona engagement, active, with a signed convention and an objective."""
+    engagement = engagement_in(Engagement.Status.ACTIVE)
+    objective = factories.ObjectiveFactory(engagement=engagement)
+    factories.CoachingSessionFactory(engagement=engagement)
+    report = factories.SponsorReportFactory(
+        engagement=engagement,
+        status="released",
+        approved_at=timezone.now(),
+        released_at=timezone.now(),
+    )
+    factories.ReportProgressFactory(report=report, objective=objective)
+    factories.HRProposalFactory(organization=engagement.organization, proposed_by=coach)
+    factories.ConventionFactory(
+        engagement=engagement,
+        status=Convention.Status.SIGNED,
+        sent_at=timezone.now(),
+        signed_at=timezone.now(),
+        document_sha256="a" * 64,
+        document=ContentFile(b"%PDF-1.7 convention", name="c.pdf"),
+        signed_document=ContentFile(b"%PDF-1.7 signed", name="s.pdf"),
+    )
+    return engagement
 
 
 @pytest.fixture

@@ -5,13 +5,9 @@ app without a line here fails ``test_every_url_has_a_declared_policy``.
 """
 
 import pytest
-from django.core.files.base import ContentFile
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
-from django.utils import timezone
 
-from engagements.models import Convention, Engagement, HRMembership, HRProposal
-
-from . import factories
+from engagements.models import Engagement, HRMembership, HRProposal
 
 PERSONAS = ["coach", "coachee", "sponsor", "hr", "other_coach", "other_hr", "outsider", "anonymous"]
 
@@ -188,32 +184,6 @@ def url_for(name, engagement):
     if "token" in pattern and "uidb64" not in pattern:
         kwargs["token"] = "not-a-live-token"
     return reverse(name, kwargs=kwargs)
-
-
-@pytest.fixture
-def world(engagement_in, coach, hr, other_coach, other_hr, outsider):
-    """The persona engagement, active, with a signed convention and an objective."""
-    engagement = engagement_in(Engagement.Status.ACTIVE)
-    objective = factories.ObjectiveFactory(engagement=engagement)
-    factories.CoachingSessionFactory(engagement=engagement)
-    report = factories.SponsorReportFactory(
-        engagement=engagement,
-        status="released",
-        approved_at=timezone.now(),
-        released_at=timezone.now(),
-    )
-    factories.ReportProgressFactory(report=report, objective=objective)
-    factories.HRProposalFactory(organization=engagement.organization, proposed_by=coach)
-    factories.ConventionFactory(
-        engagement=engagement,
-        status=Convention.Status.SIGNED,
-        sent_at=timezone.now(),
-        signed_at=timezone.now(),
-        document_sha256="a" * 64,
-        document=ContentFile(b"%PDF-1.7 convention", name="c.pdf"),
-        signed_document=ContentFile(b"%PDF-1.7 signed", name="s.pdf"),
-    )
-    return engagement
 
 
 @pytest.mark.parametrize("name", sorted(POLICY))

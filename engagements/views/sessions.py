@@ -21,6 +21,7 @@ from ..forms import (
     SeriesForm,
     SessionForm,
     SharedNotesForm,
+    validate_plausible_year,
 )
 from ..models import CalendarFeed
 from ..services import sessions as service
@@ -119,7 +120,8 @@ def series(request, pk):
     for value in request.POST.getlist("start"):
         try:
             moment = parse_datetime(value) if value else None
-        except ValueError:  # well formed but impossible, e.g. 30 February
+            validate_plausible_year(moment)
+        except (ValueError, ValidationError):  # impossible (30 February) or implausible
             moment = None
         if moment is None:
             form.add_error(None, _("Each date of the series must be a valid date and time."))

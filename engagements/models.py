@@ -810,6 +810,8 @@ class Signature(models.Model):
     user_agent = models.TextField(_("user agent"))
     auth_method = models.TextField(_("authentication method"))
     authenticated_at = models.DateTimeField(_("authenticated at"))
+    # The signer opened this exact version before asking for the code.
+    document_opened_at = models.DateTimeField(_("document opened at (UTC)"), null=True, blank=True)
     consent_text = models.TextField(_("consent text"))
     document_sha256 = models.CharField(_("SHA-256 of the signed document"), max_length=64)
 

@@ -26,7 +26,7 @@ from engagements.services import sessions as session_service
 
 from . import factories
 from .conftest import move_to, race
-from .test_convention import code_for
+from .test_convention import code_for, open_document
 
 pytestmark = [pytest.mark.services, pytest.mark.django_db(transaction=True)]
 
@@ -193,6 +193,7 @@ def test_the_hourly_code_limit_holds_under_parallel_requests(postgres):
         engagement=engagement, coach=engagement.coach.user
     )
     coachee = engagement.coachee
+    open_document(convention, coachee)
     ask = lambda: convention_service.signature_code_send(convention=convention, user=coachee)  # noqa: E731
     outcomes = race(*[ask] * (convention_service.MAX_CODES_PER_HOUR + 3))
     assert outcomes.count("refused") == 3, outcomes

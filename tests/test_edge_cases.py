@@ -20,7 +20,7 @@ from engagements.services import sessions as session_service
 from engagements.services.engagements import engagement_withdraw
 
 from . import factories
-from .test_convention import code_for, sign
+from .test_convention import code_for, open_document, sign
 
 pytestmark = pytest.mark.django_db
 
@@ -68,6 +68,7 @@ def test_the_signature_code_is_never_stored_in_clear(sent, coachee):
 
 
 def test_codes_cannot_be_asked_for_without_limit(sent, coachee):
+    open_document(sent, coachee)
     for _ in range(convention_service.MAX_CODES_PER_HOUR):
         convention_service.signature_code_send(convention=sent, user=coachee)
     with pytest.raises(ValidationError):

@@ -6,6 +6,7 @@ evidence, and the sealed final document.
 import hashlib
 import hmac
 import secrets
+import unicodedata
 from datetime import UTC, timedelta
 
 from django.conf import settings
@@ -240,6 +241,36 @@ def _locked(convention_id):
     )
 
 
+def document_opened_at(convention: Convention, user: User):
+    """
+    When ``user`` first opened the document of this exact version (its
+    downloads are logged by ``document_access_log``), or None.
+    """
+    return (
+        AuditEvent.objects.filter(
+            actor=user,
+            action=AuditEvent.Action.DOWNLOAD,
+            record_type="convention",
+            record_id=convention.pk,
+        )
+        .order_by("created_at")
+        .values_list("created_at", flat=True)
+        .first()
+    )
+
+
+def _comparable_name(name):
+    """A name as a person may type it: no case, no accents, single spaces."""
+    decomposed = unicodedata.normalize("NFKD", name.casefold())
+    return " ".join("".join(c for c in decomposed if not unicodedata.combining(c)).split())
+
+
+def typed_name_matches(typed_name: str, signer: User) -> bool:
+    """The typed name is the signer's, ignoring case, accents and extra spaces."""
+    typed = _comparable_name(typed_name)
+    return bool(typed) and typed == _comparable_name(signer.get_full_name())
+
+
 def signature_code_send(*, convention: Convention, user: User) -> SignatureChallenge:
     """
     E-mail a one-time code that confirms the signer's identity. Only its keyed
@@ -252,6 +283,10 @@ def signature_code_send(*, convention: Convention, user: User) -> SignatureChall
     with transaction.atomic():
         convention = _locked(convention.pk)
         _check_signable(convention, user)
+        if document_opened_at(convention, user) is None:
+            raise ApplicationError(
+                _("Open the document of this version first: you sign what you have read.")
+            )
         recent = SignatureChallenge.objects.filter(
             convention=convention, user=user, created_at__gte=now - timedelta(hours=1)
         ).count()
@@ -309,7 +344,14 @@ def convention_sign(
     if not consent:
         raise ApplicationError(_("Tick the box to give your consent."))
     if not typed_name.strip():
-        raise ApplicationError(_("Type your name to sign."))
+        raise ApplicationError({"typed_name": _("Type your name to sign.")})
+    if not typed_name_matches(typed_name, signer):
+        raise ApplicationError(
+            {
+                "typed_name": _("Type your name as the convention gives it: %(name)s.")
+                % {"name": signer.get_full_name()}
+            }
+        )
     try:
         return _sign(
             convention=convention,
@@ -363,6 +405,7 @@ def _sign(*, convention, signer, code, typed_name, ip_address, user_agent):
                 verified_at=now,
             ),
             authenticated_at=now,
+            document_opened_at=document_opened_at(convention, signer),
             consent_text=consent_text(convention),
             document_sha256=convention.document_sha256,
         )
@@ -477,6 +520,7 @@ def document_access_log(*, user: User, convention: Convention, signed: bool, ip_
         record_id=convention.pk,
         ip_address=ip_address or None,
         detail={"version": convention.version},
+        created_at=clock.now(),
     )
 
 

@@ -441,13 +441,17 @@ class EngagementTermsForm(_NoTagHelperMixin, forms.ModelForm):
 class PasswordResetForm(auth_forms.PasswordResetForm):
     """
     Also reaches people who never chose a password (their invitation expired
-    or was lost): the link lets them choose one.
+    or was lost): the link lets them choose one. A few links per address and
+    hour at most (``password_reset_claim``).
     """
 
     def get_users(self, email):
+        """The account for ``email``, unless it already received its hourly share of links."""
         from .models import User
+        from .services.accounts import password_reset_claim
 
-        return User.objects.filter(email__iexact=email.strip(), is_active=True)
+        users = User.objects.filter(email__iexact=email.strip(), is_active=True)
+        return [user for user in users if password_reset_claim(user=user)]
 
 
 class ClosingStartForm(_NoTagHelperMixin, forms.Form):

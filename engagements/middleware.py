@@ -1,6 +1,6 @@
 from django.conf import settings
 from django.utils import translation
-from django.utils.cache import patch_vary_headers
+from django.utils.cache import patch_cache_control, patch_vary_headers
 from django.utils.functional import SimpleLazyObject
 
 
@@ -42,3 +42,20 @@ class PortalsMiddleware:
 
         request.portals = SimpleLazyObject(lambda: portals_of(request.user))
         return self.get_response(request)
+
+
+class NoStoreMiddleware:
+    """
+    ``Cache-Control: private, no-store`` on every answer of the app: its pages,
+    PDFs, ZIPs and calendar feeds carry confidential content that no shared
+    cache nor the browser's disk may keep. (Static files are answered earlier,
+    by WhiteNoise, with their own long cache.)
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        patch_cache_control(response, private=True, no_store=True)
+        return response

@@ -77,7 +77,7 @@ def test_codes_cannot_be_asked_for_without_limit(sent, coachee):
 
 @pytest.mark.parametrize("forwarded", ["foo", "1.2.3.4, <script>", ""])
 def test_a_forged_forwarded_address_never_ends_up_in_the_evidence(settings, forwarded):
-    settings.AXES_IPWARE_PROXY_COUNT = 1
+    settings.PROXY_COUNT = 1
     request = RequestFactory().get("/", headers={"x-forwarded-for": forwarded})
     assert client_ip(request) == "127.0.0.1"
 

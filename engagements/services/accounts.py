@@ -1,6 +1,7 @@
 """People: invitations, HR access (granted, or proposed then confirmed), their own settings."""
 
 import uuid
+from datetime import timedelta
 
 from django.conf import settings
 from django.db import transaction
@@ -9,7 +10,14 @@ from django.utils.translation import gettext as _
 
 from .. import clock, permissions, tasks
 from ..errors import ApplicationError, NotAllowed
-from ..models import HR_AND_PARTY_REFUSED, HRMembership, HRProposal, Organization, User
+from ..models import (
+    HR_AND_PARTY_REFUSED,
+    HRMembership,
+    HRProposal,
+    Notification,
+    Organization,
+    User,
+)
 
 
 def person_get_or_invite(*, email: str, first_name: str, last_name: str, invited_by: User) -> User:
@@ -155,6 +163,30 @@ def hr_proposal_confirm(*, proposal: HRProposal, confirmed_by: User) -> HRPropos
 def hr_proposal_decline(*, proposal: HRProposal, declined_by: User) -> HRProposal:
     """The practice owner or an HR of the organization declines a coach's proposal."""
     return _hr_proposal_decide(proposal=proposal, actor=declined_by, confirm=False)
+
+
+MAX_PASSWORD_RESETS_PER_HOUR = 3
+
+
+def password_reset_claim(*, user: User) -> bool:
+    """
+    Count one password-reset e-mail to ``user``; False when the last hour's
+    limit is reached (then none is sent, and the page says the same as ever:
+    it never reveals whether an address is known). The person's row is locked
+    so that parallel requests cannot pass the limit together.
+    """
+    now = clock.now()
+    with transaction.atomic():
+        User.objects.select_for_update().filter(pk=user.pk).first()
+        recent = Notification.objects.filter(
+            recipient=user, key__startswith="password-reset:", sent_at__gte=now - timedelta(hours=1)
+        ).count()
+        if recent >= MAX_PASSWORD_RESETS_PER_HOUR:
+            return False
+        Notification.objects.create(
+            key=f"password-reset:{user.pk}:{uuid.uuid4().hex}", recipient=user, sent_at=now
+        )
+    return True
 
 
 def user_set_language(*, user: User, language: str) -> None:

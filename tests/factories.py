@@ -154,7 +154,9 @@ class CoachingSessionFactory(factory.django.DjangoModelFactory):
         model = CoachingSession
 
     engagement = factory.SubFactory(EngagementFactory)
-    starts_at = factory.LazyFunction(lambda: timezone.now() + timedelta(days=7))
+    # A week ahead, each session in its own two-hour slot: a coach's planned
+    # meetings never overlap (PostgreSQL refuses it, see CoachingSession).
+    starts_at = factory.Sequence(lambda n: timezone.now() + timedelta(days=7, hours=2 * (n % 500)))
     video_url = "https://visio.example.com/room"
 
 

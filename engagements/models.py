@@ -202,6 +202,11 @@ class HRMembership(models.Model):
     def __str__(self):
         return f"{self.user} — {self.organization}"
 
+    def clean(self):
+        # The admin too: the rule Engagement.clean checks the other way round.
+        if self.user_id and self.organization_id and self.organization.has_party(self.user):
+            raise ValidationError(HR_AND_PARTY_REFUSED)
+
 
 class HRProposal(models.Model):
     """

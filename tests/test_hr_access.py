@@ -219,3 +219,9 @@ def test_two_hr_confirming_at_once_grant_once(postgres, engagement, coach, hr):
     )
     assert outcomes.count("refused") == 1
     assert HRMembership.objects.filter(user__email=proposal.email).count() == 1
+
+
+def test_the_admin_cannot_make_a_party_hr_of_its_organization(engagement):
+    membership = HRMembership(user=engagement.coachee, organization=engagement.organization)
+    with pytest.raises(ValidationError):
+        membership.full_clean()

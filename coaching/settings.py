@@ -60,6 +60,7 @@ MIDDLEWARE = [
     "engagements.middleware.LanguageMiddleware",
     "engagements.middleware.PortalsMiddleware",
     "engagements.middleware.SessionRefreshMiddleware",
+    "engagements.middleware.NoStoreMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
@@ -131,9 +132,11 @@ AXES_RESET_ON_SUCCESS = True
 AXES_USERNAME_CALLABLE = "engagements.auth.axes_username"
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_HTTP_RESPONSE_CODE = 429
-# Behind the production proxy the client address is in X-Forwarded-For.
-AXES_IPWARE_PROXY_COUNT = env.int("PROXY_COUNT", default=0 if DEBUG else 1)
-AXES_IPWARE_META_PRECEDENCE_ORDER = ["HTTP_X_FORWARDED_FOR", "REMOTE_ADDR"]
+# Behind the production proxies the client address is the one they appended
+# to X-Forwarded-For: one reading of it (engagements.auth.client_ip) for the
+# sign-in throttling, the signature evidence and the audit log.
+PROXY_COUNT = env.int("PROXY_COUNT", default=0 if DEBUG else 1)
+AXES_CLIENT_IP_CALLABLE = "engagements.auth.client_ip"
 
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"

@@ -7,7 +7,7 @@ the coachee only).
 
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.shortcuts import redirect
 from django.utils.translation import gettext_lazy as _
 
@@ -23,6 +23,7 @@ from .models import (
     ConventionExport,
     Engagement,
     HRMembership,
+    HRProposal,
     Kickoff,
     Notification,
     Objective,
@@ -38,6 +39,7 @@ from .models import (
     User,
 )
 from .services import exports
+from .services.accounts import hr_proposal_confirm, hr_proposal_decline
 
 
 class ReadOnlyAdminMixin:
@@ -152,6 +154,59 @@ class HRMembershipAdmin(admin.ModelAdmin):
     search_fields = ["user__email", "user__last_name", "organization__name"]
     autocomplete_fields = ["user", "organization"]
     list_select_related = ["user", "organization"]
+
+
+def _decide_proposals(modeladmin, request, queryset, service):
+    for proposal in queryset.select_related("organization"):
+        try:
+            service(proposal, request.user)
+        except ValidationError as error:
+            modeladmin.message_user(
+                request, f"{proposal}: {' '.join(error.messages)}", messages.ERROR
+            )
+
+
+@admin.register(HRProposal)
+class HRProposalAdmin(admin.ModelAdmin):
+    """The practice owner confirms or declines the coaches' HR proposals (through the services)."""
+
+    list_display = ["organization", "first_name", "last_name", "email", "proposed_by", "status"]
+    list_filter = ["status", "organization"]
+    search_fields = ["email", "last_name", "organization__name"]
+    list_select_related = ["organization", "proposed_by"]
+    readonly_fields = [
+        "organization",
+        "email",
+        "first_name",
+        "last_name",
+        "proposed_by",
+        "status",
+        "decided_by",
+        "decided_at",
+        "created_at",
+    ]
+    actions = ["confirm", "decline"]
+
+    def has_add_permission(self, request):
+        return False  # a proposal comes from a coach, through the site
+
+    @admin.action(description=_("Confirm the selected proposals"))
+    def confirm(self, request, queryset):
+        _decide_proposals(
+            self,
+            request,
+            queryset,
+            lambda proposal, user: hr_proposal_confirm(proposal=proposal, confirmed_by=user),
+        )
+
+    @admin.action(description=_("Decline the selected proposals"))
+    def decline(self, request, queryset):
+        _decide_proposals(
+            self,
+            request,
+            queryset,
+            lambda proposal, user: hr_proposal_decline(proposal=proposal, declined_by=user),
+        )
 
 
 @admin.register(Coach)

@@ -26,7 +26,7 @@ def client_ip(request):
     """
     from django.conf import settings
 
-    proxies = settings.AXES_IPWARE_PROXY_COUNT
+    proxies = settings.PROXY_COUNT
     header = request.headers.get("x-forwarded-for", "")
     forwarded = [address.strip() for address in header.split(",") if address.strip()]
     if proxies and len(forwarded) >= proxies and _is_ip(forwarded[-proxies]):

@@ -5,13 +5,47 @@ from datetime import timedelta
 from crispy_forms.helper import FormHelper
 from django import forms
 from django.contrib.auth import forms as auth_forms
+from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from .models import ClosingReview, Engagement, Format, Language, Organization
+from .models import (
+    ClosingReview,
+    Engagement,
+    Format,
+    Language,
+    Organization,
+    validate_single_line,
+)
 from .services.engagements import TERM_FIELDS
 
-FILTER_YEARS = (2000, 2100)
+# The years a person may type in any date of the app. Anything else is a
+# typing slip (year 1, year 9999) that would only overflow date arithmetic
+# further on: it is refused with the form's other errors.
+EARLIEST_YEAR, LATEST_YEAR = 2000, 2100
+
+
+def validate_plausible_year(value):
+    if value is not None and not EARLIEST_YEAR <= value.year <= LATEST_YEAR:
+        raise ValidationError(
+            _("Give a date between %(first)s and %(last)s."),
+            code="implausible_year",
+            params={"first": EARLIEST_YEAR, "last": LATEST_YEAR},
+        )
+
+
+class DateField(forms.DateField):
+    default_validators = [validate_plausible_year]
+
+
+class DateTimeField(forms.DateTimeField):
+    default_validators = [validate_plausible_year]
+
+
+class LineField(forms.CharField):
+    """One line of printable text: names, titles (shown in calendars, e-mails, PDFs)."""
+
+    default_validators = [validate_single_line]
 
 
 class DateInput(forms.DateInput):
@@ -33,31 +67,31 @@ class _NoTagHelperMixin:
 class EngagementOpenForm(_NoTagHelperMixin, forms.Form):
     organization = forms.ModelChoiceField(
         label=_("Client organization"),
-        queryset=Organization.objects.order_by("name"),
+        queryset=Organization.objects.none(),
         required=False,
         empty_label=_("— a new organization —"),
     )
-    new_organization_name = forms.CharField(
+    new_organization_name = LineField(
         label=_("New organization"),
         max_length=200,
         required=False,
         help_text=_("Only if the organization is not in the list."),
     )
-    title = forms.CharField(
+    title = LineField(
         label=_("Purpose of the engagement"),
         max_length=200,
         help_text=_("The career turn, e.g. 'First director role'."),
     )
-    coachee_first_name = forms.CharField(label=_("First name"), max_length=150)
-    coachee_last_name = forms.CharField(label=_("Last name"), max_length=150)
+    coachee_first_name = LineField(label=_("First name"), max_length=150)
+    coachee_last_name = LineField(label=_("Last name"), max_length=150)
     coachee_email = forms.EmailField(label=_("E-mail"))
-    coachee_job_title = forms.CharField(label=_("Job title"), max_length=200)
-    sponsor_first_name = forms.CharField(label=_("First name"), max_length=150)
-    sponsor_last_name = forms.CharField(label=_("Last name"), max_length=150)
+    coachee_job_title = LineField(label=_("Job title"), max_length=200)
+    sponsor_first_name = LineField(label=_("First name"), max_length=150)
+    sponsor_last_name = LineField(label=_("Last name"), max_length=150)
     sponsor_email = forms.EmailField(label=_("E-mail"))
-    sponsor_job_title = forms.CharField(label=_("Job title"), max_length=200)
-    start_date = forms.DateField(label=_("Start date"), widget=DateInput())
-    end_date = forms.DateField(
+    sponsor_job_title = LineField(label=_("Job title"), max_length=200)
+    start_date = DateField(label=_("Start date"), widget=DateInput())
+    end_date = DateField(
         label=_("End date"), widget=DateInput(), help_text=_("Usually twelve months later.")
     )
     sessions_contracted = forms.IntegerField(
@@ -74,8 +108,11 @@ class EngagementOpenForm(_NoTagHelperMixin, forms.Form):
         label=_("Language of the convention"), choices=Language.choices, initial=Language.FRENCH
     )
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, organizations=None, **kwargs):
         super().__init__(*args, **kwargs)
+        if organizations is not None:
+            # A coach chooses among his own client organizations, or names a new one.
+            self.fields["organization"].queryset = organizations
         today = timezone.localdate()
         self.fields["start_date"].initial = today
         self.fields["end_date"].initial = today + timedelta(days=365)
@@ -121,8 +158,8 @@ class HRInviteForm(_NoTagHelperMixin, forms.Form):
     organization = forms.ModelChoiceField(
         label=_("Organization"), queryset=Organization.objects.none()
     )
-    first_name = forms.CharField(label=_("First name"), max_length=150)
-    last_name = forms.CharField(label=_("Last name"), max_length=150)
+    first_name = LineField(label=_("First name"), max_length=150)
+    last_name = LineField(label=_("Last name"), max_length=150)
     email = forms.EmailField(label=_("E-mail"))
 
     def __init__(self, *args, organizations, **kwargs):
@@ -139,19 +176,11 @@ class HRFilterForm(forms.Form):
         required=False,
         choices=[("", _("All statuses")), *Engagement.Status.choices],
     )
-    period_from = forms.DateField(label=_("From"), required=False, widget=DateInput())
-    period_to = forms.DateField(label=_("To"), required=False, widget=DateInput())
+    period_from = DateField(label=_("From"), required=False, widget=DateInput())
+    period_to = DateField(label=_("To"), required=False, widget=DateInput())
 
     def clean(self):
         cleaned = super().clean()
-        for name in ("period_from", "period_to"):
-            day = cleaned.get(name)
-            if day and not (FILTER_YEARS[0] <= day.year <= FILTER_YEARS[1]):
-                self.add_error(
-                    name,
-                    _("Enter a date between %(first)s and %(last)s.")
-                    % {"first": FILTER_YEARS[0], "last": FILTER_YEARS[1]},
-                )
         start, end = cleaned.get("period_from"), cleaned.get("period_to")
         if start and end and end < start:
             self.add_error("period_to", _("The end of the period comes before its start."))
@@ -197,7 +226,7 @@ class MeetingPlaceForm(_NoTagHelperMixin, forms.Form):
 
 
 class KickoffScheduleForm(MeetingPlaceForm):
-    starts_at = forms.DateTimeField(label=_("Date and time"), widget=DateTimeInput())
+    starts_at = DateTimeField(label=_("Date and time"), widget=DateTimeInput())
     duration_minutes = forms.IntegerField(
         label=_("Length (minutes)"), min_value=15, max_value=480, initial=120
     )
@@ -234,7 +263,7 @@ class KickoffOutcomeForm(_NoTagHelperMixin, forms.Form):
 
 
 class ObjectiveForm(_NoTagHelperMixin, forms.Form):
-    title = forms.CharField(label=_("Objective"), max_length=300)
+    title = LineField(label=_("Objective"), max_length=300)
     success_indicators = forms.CharField(
         label=_("Success indicators"),
         widget=forms.Textarea(attrs={"rows": 2}),
@@ -284,8 +313,8 @@ class ScoresForm(forms.Form):
 class ReportStartForm(_NoTagHelperMixin, forms.Form):
     """The period of a new report; ``reporting.report_start`` judges it."""
 
-    period_start = forms.DateField(label=_("From"), widget=DateInput())
-    period_end = forms.DateField(label=_("To"), widget=DateInput())
+    period_start = DateField(label=_("From"), widget=DateInput())
+    period_end = DateField(label=_("To"), widget=DateInput())
 
 
 class ReportForm(forms.Form):
@@ -336,7 +365,7 @@ class SignatureForm(_NoTagHelperMixin, forms.Form):
         min_length=6,
         widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "inputmode": "numeric"}),
     )
-    typed_name = forms.CharField(label=_("Type your full name"), max_length=200)
+    typed_name = LineField(label=_("Type your full name"), max_length=200)
     consent = forms.BooleanField(label=_("I have read the convention and I sign it"))
 
     def __init__(self, *args, consent_text="", **kwargs):
@@ -358,7 +387,7 @@ WEEKDAYS = [
 
 class SessionForm(MeetingPlaceForm):
     kind = forms.ChoiceField(label=_("Kind"))
-    starts_at = forms.DateTimeField(label=_("Date and time"), widget=DateTimeInput())
+    starts_at = DateTimeField(label=_("Date and time"), widget=DateTimeInput())
     duration_minutes = forms.IntegerField(
         label=_("Length (minutes)"), min_value=15, max_value=480, initial=120
     )
@@ -374,7 +403,7 @@ class SessionForm(MeetingPlaceForm):
 
 
 class SeriesForm(MeetingPlaceForm):
-    first_day = forms.DateField(label=_("From"), widget=DateInput())
+    first_day = DateField(label=_("From"), widget=DateInput())
     weekday = forms.TypedChoiceField(label=_("Day"), choices=WEEKDAYS, coerce=int)
     at = forms.TimeField(label=_("Time"), widget=forms.TimeInput(attrs={"type": "time"}))
     count = forms.IntegerField(label=_("Number of sessions"), min_value=1, max_value=40)
@@ -385,7 +414,7 @@ class SeriesForm(MeetingPlaceForm):
 
 
 class RescheduleForm(_NoTagHelperMixin, forms.Form):
-    starts_at = forms.DateTimeField(label=_("New date and time"), widget=DateTimeInput())
+    starts_at = DateTimeField(label=_("New date and time"), widget=DateTimeInput())
     duration_minutes = forms.IntegerField(label=_("Length (minutes)"), min_value=15, max_value=480)
 
 
@@ -428,18 +457,23 @@ class EngagementTermsForm(_NoTagHelperMixin, forms.ModelForm):
         model = Engagement
         fields = list(TERM_FIELDS)
         widgets = {"start_date": DateInput(), "end_date": DateInput()}
+        field_classes = {"start_date": DateField, "end_date": DateField}
 
 
 class PasswordResetForm(auth_forms.PasswordResetForm):
     """
     Also reaches people who never chose a password (their invitation expired
-    or was lost): the link lets them choose one.
+    or was lost): the link lets them choose one. A few links per address and
+    hour at most (``password_reset_claim``).
     """
 
     def get_users(self, email):
+        """The account for ``email``, unless it already received its hourly share of links."""
         from .models import User
+        from .services.accounts import password_reset_claim
 
-        return User.objects.filter(email__iexact=email.strip(), is_active=True)
+        users = User.objects.filter(email__iexact=email.strip(), is_active=True)
+        return [user for user in users if password_reset_claim(user=user)]
 
 
 class ClosingStartForm(_NoTagHelperMixin, forms.Form):

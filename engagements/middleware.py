@@ -2,7 +2,7 @@ import time
 
 from django.conf import settings
 from django.utils import translation
-from django.utils.cache import patch_vary_headers
+from django.utils.cache import patch_cache_control, patch_vary_headers
 from django.utils.functional import SimpleLazyObject
 
 
@@ -94,4 +94,24 @@ class SessionRefreshMiddleware:
             now = int(time.time())
             if now - session.get("_refreshed", 0) >= settings.SESSION_REFRESH_SECONDS:
                 session["_refreshed"] = now
+        return response
+
+
+class NoStoreMiddleware:
+    """
+    ``Cache-Control: private, no-store`` on every answer of the app: its pages,
+    PDFs, ZIPs carry confidential content that no shared cache nor the
+    browser's disk may keep. (Static files are answered earlier, by
+    WhiteNoise, with their own long cache.) The one exception sets its own:
+    the calendar feed, ``private, no-cache``, kept by the person's calendar
+    program only and asked again each time (ETag, 304).
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        if not response.has_header("Cache-Control"):
+            patch_cache_control(response, private=True, no_store=True)
         return response

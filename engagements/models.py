@@ -8,6 +8,7 @@ changes through ``workflow.py``.
 
 import hashlib
 import json
+import unicodedata
 import uuid
 from datetime import UTC, timedelta
 from decimal import Decimal
@@ -19,10 +20,37 @@ from django.db import models
 from django.db.models import F, Q
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.translation import gettext
+from django.utils.translation import gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
 SCORE_MIN, SCORE_MAX = -2, 2
+MAX_CANCELLATION_NOTICE_HOURS = 720  # thirty days
+
+
+def _is_control(character):
+    # Control, format, surrogate, private and unassigned characters, and the
+    # Unicode line and paragraph separators.
+    return unicodedata.category(character)[0] == "C" or unicodedata.category(character) in (
+        "Zl",
+        "Zp",
+    )
+
+
+def validate_single_line(value):
+    """
+    A name is one line of printable text: a line break or a control character
+    could break a calendar feed, an e-mail header or a PDF.
+    """
+    if any(_is_control(character) for character in value or ""):
+        raise ValidationError(
+            _("Use letters, spaces and punctuation only: no line break or control character."),
+            code="control_character",
+        )
+
+
+def single_line(text):
+    """``text`` with control characters dropped and its spaces collapsed (for output)."""
+    return " ".join("".join(c if not _is_control(c) else " " for c in text or "").split())
 
 
 class Role(models.TextChoices):
@@ -77,6 +105,12 @@ class User(AbstractUser):
 
     username = None
     email = models.EmailField(_("e-mail address"), unique=True)
+    first_name = models.CharField(
+        _("first name"), max_length=150, blank=True, validators=[validate_single_line]
+    )
+    last_name = models.CharField(
+        _("last name"), max_length=150, blank=True, validators=[validate_single_line]
+    )
     language = models.CharField(
         _("language"), max_length=5, choices=Language, default=Language.FRENCH
     )
@@ -98,11 +132,17 @@ class User(AbstractUser):
         self.email = self.email.lower()
         super().save(*args, **kwargs)
 
+    def get_full_name(self):
+        """One line, whatever was stored (calendars, e-mails and PDFs show it)."""
+        return single_line(f"{self.first_name} {self.last_name}")
+
 
 class Organization(models.Model):
     """A client company whose managers are coached."""
 
-    name = models.CharField(_("name"), max_length=200, unique=True)
+    name = models.CharField(
+        _("name"), max_length=200, unique=True, validators=[validate_single_line]
+    )
     address = models.TextField(_("address"), blank=True)
     registration_number = models.CharField(
         _("registration number (SIRET)"), max_length=40, blank=True
@@ -116,6 +156,25 @@ class Organization(models.Model):
 
     def __str__(self):
         return self.name
+
+    def has_hr(self, user):
+        """Whether ``user`` holds HR access to this organization."""
+        return self.hr_memberships.filter(user=user).exists()
+
+    def has_party(self, user):
+        """Whether ``user`` is the coach, coachee or sponsor of one of its engagements."""
+        return self.engagements.filter(
+            Q(coach__user=user) | Q(coachee=user) | Q(sponsor=user)
+        ).exists()
+
+
+# HR reads every engagement of its organization: nobody is both HR of an
+# organization and a party (coach, coachee, sponsor) of one of its
+# engagements, whichever of the two roles comes first. Roles in other
+# organizations are free (DOMAIN.md, "Who uses it").
+HR_AND_PARTY_REFUSED = _(
+    "A person cannot be both HR of an organization and a party to one of its engagements."
+)
 
 
 class HRMembership(models.Model):
@@ -144,6 +203,77 @@ class HRMembership(models.Model):
 
     def __str__(self):
         return f"{self.user} — {self.organization}"
+
+    def clean(self):
+        # The admin too: the rule Engagement.clean checks the other way round.
+        if self.user_id and self.organization_id and self.organization.has_party(self.user):
+            raise ValidationError(HR_AND_PARTY_REFUSED)
+
+
+class HRProposal(models.Model):
+    """
+    A coach's proposal to give someone HR access to an organization where
+    the coach holds an engagement. It grants nothing by itself: the practice
+    owner or an existing HR of the organization confirms or declines it
+    (DOMAIN.md, "Who uses it").
+    """
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("waiting for confirmation")
+        CONFIRMED = "confirmed", _("confirmed")
+        DECLINED = "declined", _("declined")
+
+    organization = models.ForeignKey(
+        Organization,
+        on_delete=models.CASCADE,
+        related_name="hr_proposals",
+        verbose_name=_("organization"),
+    )
+    email = models.EmailField(_("e-mail address"))
+    first_name = models.CharField(
+        _("first name"), max_length=150, validators=[validate_single_line]
+    )
+    last_name = models.CharField(_("last name"), max_length=150, validators=[validate_single_line])
+    proposed_by = models.ForeignKey(
+        User,
+        on_delete=models.CASCADE,
+        related_name="hr_proposals_made",
+        verbose_name=_("proposed by"),
+    )
+    status = models.CharField(
+        _("status"), max_length=20, choices=Status, default=Status.PENDING, editable=False
+    )
+    decided_by = models.ForeignKey(
+        User,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("decided by"),
+        editable=False,
+    )
+    decided_at = models.DateTimeField(_("decided at"), null=True, blank=True, editable=False)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("HR proposal")
+        verbose_name_plural = _("HR proposals")
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization", "email"],
+                condition=Q(status="pending"),
+                name="one_pending_hr_proposal_per_person",
+                violation_error_message=_("This person is already proposed for this organization."),
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.first_name} {self.last_name} <{self.email}> — {self.organization}"
+
+    @property
+    def full_name(self):
+        return f"{self.first_name} {self.last_name}".strip()
 
 
 class Coach(models.Model):
@@ -279,6 +409,7 @@ class Engagement(models.Model):
     cancellation_notice_hours = models.PositiveSmallIntegerField(
         _("cancellation notice (hours)"),
         default=48,
+        validators=[MaxValueValidator(MAX_CANCELLATION_NOTICE_HOURS)],
         help_text=_("A session cancelled later than this counts as held."),
     )
     coachee_availability = models.TextField(
@@ -340,6 +471,13 @@ class Engagement(models.Model):
                 condition=Q(fee_amount__gte=0), name="engagement_fee_not_negative"
             ),
             models.CheckConstraint(
+                condition=Q(
+                    cancellation_notice_hours__gte=0,
+                    cancellation_notice_hours__lte=MAX_CANCELLATION_NOTICE_HOURS,
+                ),
+                name="engagement_cancellation_notice_range",
+            ),
+            models.CheckConstraint(
                 condition=Q(format__in=Format.values),
                 name="engagement_format_valid",
             ),
@@ -360,6 +498,14 @@ class Engagement(models.Model):
         coach_user = self.coach.user_id if self.coach_id else None
         if coach_user and coach_user in (self.coachee_id, self.sponsor_id):
             raise ValidationError(_("The coach cannot also be the coachee or the sponsor."))
+        parties = [pk for pk in (coach_user, self.coachee_id, self.sponsor_id) if pk]
+        if (
+            self.organization_id
+            and HRMembership.objects.filter(
+                organization_id=self.organization_id, user_id__in=parties
+            ).exists()
+        ):
+            raise ValidationError(HR_AND_PARTY_REFUSED)
 
     @property
     def is_terminal(self):
@@ -682,6 +828,8 @@ class Signature(models.Model):
     user_agent = models.TextField(_("user agent"))
     auth_method = models.TextField(_("authentication method"))
     authenticated_at = models.DateTimeField(_("authenticated at"))
+    # The signer opened this exact version before asking for the code.
+    document_opened_at = models.DateTimeField(_("document opened at (UTC)"), null=True, blank=True)
     consent_text = models.TextField(_("consent text"))
     document_sha256 = models.CharField(_("SHA-256 of the signed document"), max_length=64)
 
@@ -774,7 +922,8 @@ class CoachingSession(models.Model):
     class Status(models.TextChoices):
         PLANNED = "planned", _("planned")
         HELD = "held", _("held")
-        CANCELLED = "cancelled", _("cancelled")
+        # A "séance" is feminine in French: its own word, not the engagement's.
+        CANCELLED = "cancelled", pgettext_lazy("session", "cancelled")
         MISSED = "missed", _("missed")
 
     engagement = models.ForeignKey(
@@ -782,6 +931,16 @@ class CoachingSession(models.Model):
         on_delete=models.CASCADE,
         related_name="sessions",
         verbose_name=_("engagement"),
+    )
+    # Who holds the meeting: the engagement's coach when it was placed. Kept
+    # on the session so that the database can refuse two planned meetings of
+    # one coach at the same time (OVERLAP_CONSTRAINT, on PostgreSQL).
+    coach = models.ForeignKey(
+        Coach,
+        on_delete=models.PROTECT,
+        related_name="sessions",
+        verbose_name=_("coach"),
+        editable=False,
     )
     kind = models.CharField(_("kind"), max_length=20, choices=Kind, default=Kind.DEVELOPMENT)
     starts_at = models.DateTimeField(_("start"))
@@ -816,6 +975,10 @@ class CoachingSession(models.Model):
     # convention's notice: these sessions are used up.
     USED = Q(status__in=["held", "missed"]) | Q(status="cancelled", cancelled_late=True)
 
+    # The PostgreSQL exclusion constraint of migration 0009: no two planned
+    # meetings of one coach overlap, whatever their engagements.
+    OVERLAP_CONSTRAINT = "coach_planned_sessions_do_not_overlap"
+
     class Meta:
         verbose_name = _("session")
         verbose_name_plural = _("sessions")
@@ -847,6 +1010,11 @@ class CoachingSession(models.Model):
 
     def __str__(self):
         return f"{self.get_kind_display()} — {self.starts_at:%Y-%m-%d %H:%M}"
+
+    def save(self, *args, **kwargs):
+        if self.coach_id is None:
+            self.coach_id = self.engagement.coach_id
+        super().save(*args, **kwargs)
 
     def clean(self):
         self.location = self.location.strip()

@@ -376,3 +376,28 @@ def portals_of(user):
         .get()
     )
     return [role for role in (COACH, COACHEE, SPONSOR, HR) if held[role]]
+
+
+# -- HR access (DOMAIN.md, "Who uses it") ------------------------------------
+
+
+def hr_grantable_organizations(user):
+    """
+    Q on Organization: where ``user`` may give HR access — every organization
+    for the practice owner, their own organizations for an existing HR.
+    """
+    if not user.is_authenticated:
+        return Q(pk__in=[])
+    if user.is_superuser:
+        return Q()
+    return Q(hr_memberships__user=user)
+
+
+def hr_proposable_organizations(user):
+    """
+    Q on Organization: where ``user`` may propose an HR contact — the
+    organizations in which they hold an engagement as an active coach.
+    """
+    if not user.is_authenticated:
+        return Q(pk__in=[])
+    return Q(engagements__coach__user=user, engagements__coach__is_active=True)

@@ -34,8 +34,10 @@ from .models import (
     ConventionExport,
     Engagement,
     HRMembership,
+    HRProposal,
     Objective,
     ObjectiveScore,
+    Organization,
     ReportProgress,
     Role,
     Signature,
@@ -531,3 +533,43 @@ def signed_conventions(*, user, filters=None, all_organizations=False):
 def convention_export_for(user, pk):
     """An export of signed conventions, to the person who asked for it only."""
     return ConventionExport.objects.filter(requested_by=user, pk=pk).first()
+
+
+# -- HR access ----------------------------------------------------------------
+
+
+def organizations_hr_grantable(user):
+    """The organizations where ``user`` may give HR access (permissions.py)."""
+    return Organization.objects.filter(
+        pk__in=Organization.objects.filter(permissions.hr_grantable_organizations(user)).values(
+            "pk"
+        )
+    ).order_by("name")
+
+
+def organizations_hr_proposable(user):
+    """The organizations where ``user`` may propose an HR contact (permissions.py)."""
+    return Organization.objects.filter(
+        pk__in=Organization.objects.filter(permissions.hr_proposable_organizations(user)).values(
+            "pk"
+        )
+    ).order_by("name")
+
+
+def coach_organizations(coach):
+    """The organizations in which ``coach`` holds an engagement (the new-engagement form)."""
+    return Organization.objects.filter(
+        pk__in=Engagement.objects.filter(coach=coach).values("organization")
+    ).order_by("name")
+
+
+def hr_proposals_to_decide(user):
+    """The pending HR proposals ``user`` may confirm or decline."""
+    return (
+        HRProposal.objects.filter(
+            status=HRProposal.Status.PENDING,
+            organization__in=organizations_hr_grantable(user).values("pk"),
+        )
+        .select_related("organization", "proposed_by")
+        .order_by("created_at", "pk")
+    )

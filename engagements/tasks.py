@@ -13,7 +13,15 @@ from django.urls import reverse
 from django.utils import timezone
 
 from . import calendar, emails, permissions, workflow
-from .models import ClosingReview, CoachingSession, Convention, Engagement, SponsorReport, User
+from .models import (
+    ClosingReview,
+    CoachingSession,
+    Convention,
+    Engagement,
+    HRProposal,
+    SponsorReport,
+    User,
+)
 from .tokens import invitation_path
 
 PARTIES = ("coach", "coachee", "sponsor")
@@ -564,4 +572,39 @@ def send_availability_shared(engagement_id, version):
         occasion=f"availability-shared:{engagement_id}:{version}",
         name="availability_shared",
         context={"link": settings.SITE_URL + reverse("sessions", args=[engagement_id])},
+    )
+
+
+@shared_task(**RETRY)
+def send_hr_proposal(proposal_id):
+    """
+    A coach proposed an HR contact: tell everyone who may confirm it (the
+    practice owner and the HR of the organization).
+    """
+    from .services.accounts import hr_proposal_deciders
+
+    proposal = HRProposal.objects.select_related("organization", "proposed_by").get(pk=proposal_id)
+    if proposal.status != HRProposal.Status.PENDING:
+        return 0
+    link = settings.SITE_URL + reverse("hr_proposals")
+    return sum(
+        emails.send_once(
+            key=f"hr-proposal:{proposal_id}:{person.pk}",
+            recipient=person,
+            name="hr_proposal",
+            context={"proposal": proposal, "link": link},
+        )
+        for person in hr_proposal_deciders(proposal.organization)
+    )
+
+
+@shared_task(**RETRY)
+def send_hr_proposal_decided(proposal_id):
+    """Tell the coach who proposed an HR contact whether it was confirmed."""
+    proposal = HRProposal.objects.select_related("organization", "proposed_by").get(pk=proposal_id)
+    return emails.send_once(
+        key=f"hr-proposal-decided:{proposal_id}",
+        recipient=proposal.proposed_by,
+        name="hr_proposal_decided",
+        context={"proposal": proposal},
     )

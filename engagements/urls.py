@@ -66,6 +66,17 @@ urlpatterns = [
         name="convention_export_download",
     ),
     path("invitations/rh/", views.hr_invite_view, name="hr_invite"),
+    path("invitations/rh/propositions/", views.hr_proposals, name="hr_proposals"),
+    path(
+        "invitations/rh/propositions/<int:proposal_id>/confirmation/",
+        views.hr_proposal_confirm_view,
+        name="hr_proposal_confirm",
+    ),
+    path(
+        "invitations/rh/propositions/<int:proposal_id>/refus/",
+        views.hr_proposal_decline_view,
+        name="hr_proposal_decline",
+    ),
     # Engagements
     path("accompagnements/nouveau/", views.engagement_new, name="engagement_new"),
     path("accompagnements/<int:pk>/", views.engagement_detail, name="engagement_detail"),

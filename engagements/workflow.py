@@ -203,8 +203,11 @@ def transition(engagement, name, *, actor, reason=""):
     """
     reason = (reason or "").strip()
     with transaction.atomic():
+        # Only the engagement's row (``of``): locking the joined coach too
+        # would take it after the engagement, against the services' order
+        # (coach, then engagement) that serializes a coach's bookings.
         locked = (
-            Engagement.objects.select_for_update()
+            Engagement.objects.select_for_update(of=("self",))
             .select_related("coach__user")
             .get(pk=engagement.pk)
         )

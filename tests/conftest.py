@@ -8,14 +8,18 @@ organization, and an outsider with no part in anything.
 
 import io
 import os
+import threading
 
 import pytest
 from django.core.cache import cache
+from django.core.exceptions import ValidationError
+from django.core.files.base import ContentFile
 from django.db import connection
+from django.utils import timezone
 
 from coaching.celery import app as celery_app
 from engagements import workflow
-from engagements.models import Engagement
+from engagements.models import Convention, Engagement
 
 from . import factories
 
@@ -81,8 +85,6 @@ def move_to(engagement, status):
 
 
 def _validated_synthesis(engagement):
-    from django.utils import timezone
-
     from engagements.models import ClosingReview
 
     factories.ClosingReviewFactory(
@@ -175,6 +177,32 @@ def hr(engagement):
 
 
 @pytest.fixture
+def world(engagement_in, coach, hr, other_coach, other_hr, outsider):
+    """The persona engagement, active, with a signed convention and an objective."""
+    engagement = engagement_in(Engagement.Status.ACTIVE)
+    objective = factories.ObjectiveFactory(engagement=engagement)
+    factories.CoachingSessionFactory(engagement=engagement)
+    report = factories.SponsorReportFactory(
+        engagement=engagement,
+        status="released",
+        approved_at=timezone.now(),
+        released_at=timezone.now(),
+    )
+    factories.ReportProgressFactory(report=report, objective=objective)
+    factories.HRProposalFactory(organization=engagement.organization, proposed_by=coach)
+    factories.ConventionFactory(
+        engagement=engagement,
+        status=Convention.Status.SIGNED,
+        sent_at=timezone.now(),
+        signed_at=timezone.now(),
+        document_sha256="a" * 64,
+        document=ContentFile(b"%PDF-1.7 convention", name="c.pdf"),
+        signed_document=ContentFile(b"%PDF-1.7 signed", name="s.pdf"),
+    )
+    return engagement
+
+
+@pytest.fixture
 def other_coach(db):
     return factories.CoachFactory(user__email="other.coach@example.com").user
 
@@ -206,6 +234,34 @@ def require_service(name, available, why=""):
     if IN_CI:
         pytest.fail(f"{message} (CI=true: services must run)")
     pytest.skip(message)
+
+
+def race(*calls):
+    """
+    Run each call in its own thread (its own database connection), released
+    together; each outcome in order: what the call returned, "refused" for a
+    ValidationError, or the unexpected exception itself.
+    """
+    barrier = threading.Barrier(len(calls))
+    outcomes = [None] * len(calls)
+
+    def attempt(index, call):
+        try:
+            barrier.wait()
+            outcomes[index] = call()
+        except ValidationError:
+            outcomes[index] = "refused"
+        except Exception as error:  # reported by the assertions on the outcomes
+            outcomes[index] = error
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=attempt, args=(i, c)) for i, c in enumerate(calls)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return outcomes
 
 
 @pytest.fixture

@@ -17,6 +17,7 @@ from engagements.models import (
     ConventionExport,
     Engagement,
     HRMembership,
+    HRProposal,
     Kickoff,
     Notification,
     Objective,
@@ -61,6 +62,17 @@ class HRMembershipFactory(factory.django.DjangoModelFactory):
 
     user = factory.SubFactory(UserFactory)
     organization = factory.SubFactory(OrganizationFactory)
+
+
+class HRProposalFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = HRProposal
+
+    organization = factory.SubFactory(OrganizationFactory)
+    email = factory.Sequence(lambda n: f"proposed.hr{n}@example.com")
+    first_name = "Rose"
+    last_name = "Hache"
+    proposed_by = factory.SubFactory(UserFactory)
 
 
 class CoachFactory(factory.django.DjangoModelFactory):
@@ -144,7 +156,9 @@ class CoachingSessionFactory(factory.django.DjangoModelFactory):
         model = CoachingSession
 
     engagement = factory.SubFactory(EngagementFactory)
-    starts_at = factory.LazyFunction(lambda: timezone.now() + timedelta(days=7))
+    # A week ahead, each session in its own two-hour slot: a coach's planned
+    # meetings never overlap (PostgreSQL refuses it, see CoachingSession).
+    starts_at = factory.Sequence(lambda n: timezone.now() + timedelta(days=7, hours=2 * (n % 500)))
     video_url = "https://visio.example.com/room"
 
 

@@ -5,11 +5,12 @@ import re
 import pytest
 from django.core import mail
 from django.db import connection
+from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from engagements.models import HRMembership, User
-from engagements.services.accounts import person_get_or_invite
+from engagements.services.accounts import MAX_PASSWORD_RESETS_PER_HOUR, person_get_or_invite
 
 from . import factories
 from .factories import PASSWORD
@@ -17,8 +18,8 @@ from .factories import PASSWORD
 pytestmark = pytest.mark.django_db
 
 
-def sign_in(client, email, password=PASSWORD):
-    return client.post(reverse("login"), {"username": email, "password": password})
+def sign_in(client, email, password=PASSWORD, **extra):
+    return client.post(reverse("login"), {"username": email, "password": password}, **extra)
 
 
 def test_anonymous_visitors_are_sent_to_the_sign_in_page(client):
@@ -202,10 +203,10 @@ def test_password_reset_does_not_reveal_unknown_addresses(client):
     assert mail.outbox == []
 
 
-def test_a_coach_invites_hr_of_an_organization_they_coach_in(
-    client, engagement, coach, django_capture_on_commit_callbacks
+def test_hr_invites_another_hr_of_their_organization(
+    client, engagement, hr, django_capture_on_commit_callbacks
 ):
-    client.force_login(coach)
+    client.force_login(hr)
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post(
             reverse("hr_invite"),
@@ -243,3 +244,28 @@ def test_hr_invitation_with_bad_input_writes_nothing(client, engagement, coach):
     assert response.status_code == 200
     assert response.context["form"].errors
     assert not HRMembership.objects.exists()
+
+
+def test_sign_in_throttling_sees_each_client_behind_the_proxy(settings, client, coach):
+    """Behind PROXY_COUNT proxies, one client's guesses never lock out another client."""
+    settings.PROXY_COUNT = 1
+    proxy = {"REMOTE_ADDR": "10.0.0.2"}
+    for _ in range(5):
+        sign_in(client, coach.email, "guess", HTTP_X_FORWARDED_FOR="198.51.100.7", **proxy)
+    locked = sign_in(client, coach.email, HTTP_X_FORWARDED_FOR="198.51.100.7", **proxy)
+    assert locked.status_code == 429
+    other = Client()
+    response = sign_in(other, coach.email, HTTP_X_FORWARDED_FOR="203.0.113.50", **proxy)
+    assert response.status_code == 302
+    assert "_auth_user_id" in other.session
+
+
+def test_password_reset_e_mails_are_throttled_per_address(client, coach):
+    for _ in range(MAX_PASSWORD_RESETS_PER_HOUR + 2):
+        response = client.post(reverse("password_reset"), {"email": coach.email})
+        assert response.status_code == 302  # the same answer every time
+    assert len(mail.outbox) == MAX_PASSWORD_RESETS_PER_HOUR
+    # Another address is not held back by this one.
+    other = factories.UserFactory(email="other.person@example.com")
+    client.post(reverse("password_reset"), {"email": other.email})
+    assert mail.outbox[-1].to == [other.email]

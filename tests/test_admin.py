@@ -38,6 +38,7 @@ def one_of_everything():
     factories.SignatureChallengeFactory()
     factories.HRMembershipFactory()
     factories.ConventionExportFactory()
+    factories.HRProposalFactory()
 
 
 def test_every_model_of_the_app_is_registered():
@@ -129,3 +130,14 @@ def test_the_engagement_changelist_costs_the_same_whatever_the_number_of_coaches
     with CaptureQueriesContext(connection) as many:
         assert client.get(url).status_code == 200
     assert len(many) == len(few)
+
+
+def test_the_practice_owner_confirms_an_hr_proposal_in_the_admin(client, owner):
+    proposal = factories.HRProposalFactory()
+    client.post(
+        reverse("admin:engagements_hrproposal_changelist"),
+        {"action": "confirm", "_selected_action": [proposal.pk]},
+    )
+    proposal.refresh_from_db()
+    assert proposal.status == "confirmed"
+    assert proposal.organization.hr_memberships.filter(user__email=proposal.email).exists()

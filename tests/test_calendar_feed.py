@@ -56,7 +56,7 @@ def test_an_unchanged_feed_answers_304_to_its_etag_and_its_date(
     url = _address(client, coachee)
     first = client.get(url)
     assert first.status_code == 200
-    assert first["Cache-Control"] == "private, no-cache"
+    assert first["Cache-Control"] == "private, no-store"
     etag, modified = first["ETag"], first["Last-Modified"]
 
     again = client.get(url, headers={"If-None-Match": etag})

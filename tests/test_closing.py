@@ -8,7 +8,6 @@ a withdrawal.
 import hashlib
 import io
 import shutil
-import threading
 from datetime import timedelta
 
 import icalendar
@@ -38,7 +37,7 @@ from engagements.services import sessions as session_service
 from engagements.services.engagements import engagement_withdraw
 
 from . import factories
-from .conftest import pdfsig_report
+from .conftest import pdfsig_report, race
 
 pytestmark = pytest.mark.django_db
 
@@ -1511,32 +1510,6 @@ def test_completed_synthesis_page_query_count_does_not_grow_for_the_sponsor(
 
 
 # -- 12. concurrency (PostgreSQL) ----------------------------------------------------
-
-
-def race(*calls):
-    """Run each call in its own thread, released together; each outcome in order."""
-    barrier = threading.Barrier(len(calls))
-    outcomes = [None] * len(calls)
-
-    def attempt(index, call):
-        from django.db import connection as thread_connection
-
-        try:
-            barrier.wait()
-            outcomes[index] = call()
-        except ValidationError:
-            outcomes[index] = "refused"
-        except Exception as error:  # reported by the assertions on the outcomes
-            outcomes[index] = error
-        finally:
-            thread_connection.close()
-
-    threads = [threading.Thread(target=attempt, args=(i, c)) for i, c in enumerate(calls)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    return outcomes
 
 
 @pytest.mark.services

@@ -24,6 +24,7 @@ from engagements.models import (
     Engagement,
     Signature,
     SignatureChallenge,
+    User,
 )
 from engagements.services import convention as service
 from engagements.services import kickoff as kickoff_service
@@ -66,8 +67,16 @@ def sent(ready, coach, on_commit):
     return on_commit(service.convention_send, engagement=ready, coach=coach)
 
 
+def open_document(convention, user):
+    """What the sign page's link to the PDF records: this signer opened this version."""
+    service.document_access_log(
+        user=user, convention=convention, signed=False, ip_address="203.0.113.9"
+    )
+
+
 def code_for(convention, user):
-    """Ask for a signature code the real way and read it in the e-mail."""
+    """Open the version, ask for a signature code the real way and read it in the e-mail."""
+    open_document(convention, user)
     mail.outbox.clear()
     service.signature_code_send(convention=convention, user=user)
     [message] = mail.outbox
@@ -316,7 +325,7 @@ def test_a_wrong_code_is_refused_counted_and_records_nothing(sent, coachee):
             convention=sent,
             signer=coachee,
             code="000000",
-            typed_name="Camille",
+            typed_name=coachee.get_full_name(),
             consent=True,
             ip_address="203.0.113.9",
             user_agent="x",
@@ -341,7 +350,7 @@ def test_too_many_wrong_codes_block_the_code(sent, coachee):
             convention=sent,
             signer=coachee,
             code=code,
-            typed_name="C",
+            typed_name=coachee.get_full_name(),
             consent=True,
             ip_address="203.0.113.9",
             user_agent="x",
@@ -387,6 +396,9 @@ def test_the_sign_page_walks_a_party_through(client, sent, sponsor):
     client.force_login(sponsor)
     url = reverse("convention_sign", args=[sent.engagement_id, 1])
     assert client.get(url).status_code == 200
+    assert (
+        client.get(reverse("convention_document", args=[sent.engagement_id, 1])).status_code == 200
+    )
     client.post(reverse("convention_code", args=[sent.engagement_id, 1]))
     code = re.search(r"\b(\d{6})\b", mail.outbox[-1].body).group(1)
     bad = client.post(
@@ -493,16 +505,17 @@ def test_sealing_twice_gives_one_document(sent, on_commit):
 
 def test_each_download_is_logged_and_hr_may_download(client, sent, on_commit, hr, other_hr):
     convention = sign_all(sent, on_commit)
+    signed_downloads = AuditEvent.objects.filter(record_type="convention_signed")
     url = reverse("convention_signed_document", args=[convention.engagement_id, 1])
     client.force_login(hr)
     response = client.get(url)
     assert response.status_code == 200
     assert b"".join(response.streaming_content).startswith(b"%PDF")
-    event = AuditEvent.objects.get(action="download")
-    assert (event.actor, event.record_id) == (hr, convention.pk)
+    event = signed_downloads.get()
+    assert (event.actor, event.action, event.record_id) == (hr, "download", convention.pk)
     client.force_login(other_hr)
     assert client.get(url).status_code == 404
-    assert AuditEvent.objects.filter(action="download").count() == 1
+    assert signed_downloads.count() == 1
 
 
 @pytest.mark.services
@@ -630,3 +643,61 @@ def test_hr_exports_the_signed_conventions_of_their_organization(
     response = client.get(reverse("hr_export"))
     assert response.status_code == 302  # nothing of theirs to export: told so
     assert AuditEvent.objects.filter(action="export").count() == 1
+
+
+# -- the evidence: the signer read this version and typed their own name ---------------
+
+
+def test_no_code_before_the_signer_opened_this_exact_version(sent, coachee):
+    with pytest.raises(ValidationError):
+        service.signature_code_send(convention=sent, user=coachee)
+    # Another person's opening, or another version's, does not count.
+    open_document(sent, sent.engagement.sponsor)
+    with pytest.raises(ValidationError):
+        service.signature_code_send(convention=sent, user=coachee)
+    assert not SignatureChallenge.objects.exists()
+
+
+def test_opening_the_pdf_from_the_sign_page_allows_the_code(client, sent, coachee):
+    client.force_login(coachee)
+    pdf = client.get(reverse("convention_document", args=[sent.engagement_id, sent.version]))
+    assert pdf.status_code == 200
+    service.signature_code_send(convention=sent, user=coachee)
+    assert SignatureChallenge.objects.filter(user=coachee).count() == 1
+
+
+def test_the_evidence_records_when_the_signer_opened_the_version(sent, coachee):
+    signature = sign(sent, coachee)
+    opened = service.document_opened_at(sent, coachee)
+    assert opened is not None
+    assert signature.document_opened_at == opened <= signature.signed_at
+
+
+@pytest.mark.parametrize(
+    "typed", ["  {first}   {last} ", "{FIRST} {LAST}", "{first_plain} {last_plain}"]
+)
+def test_the_typed_name_matches_ignoring_case_accents_and_spaces(sent, coachee, typed):
+    User.objects.filter(pk=coachee.pk).update(first_name="Camille", last_name="Lefèvre")
+    coachee.refresh_from_db()
+    name = typed.format(
+        first="Camille",
+        last="Lefèvre",
+        FIRST="CAMILLE",
+        LAST="LEFÈVRE",
+        first_plain="camille",
+        last_plain="lefevre",
+    )
+    signature = sign(sent, coachee, typed_name=name)
+    assert signature.typed_name == name.strip()
+
+
+def test_another_name_is_a_clear_form_error(client, sent, coachee):
+    code = code_for(sent, coachee)
+    client.force_login(coachee)
+    response = client.post(
+        reverse("convention_sign_submit", args=[sent.engagement_id, sent.version]),
+        {"code": code, "typed_name": "Quelqu'un d'autre", "consent": "on"},
+    )
+    assert response.status_code == 200
+    assert response.context["form"].errors["typed_name"]
+    assert not Signature.objects.exists()

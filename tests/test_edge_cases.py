@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from engagements import calendar
 from engagements.auth import client_ip
-from engagements.models import AuditEvent, Convention, Engagement, HRMembership
+from engagements.models import AuditEvent, Convention, Engagement, HRMembership, HRProposal
 from engagements.services import accounts
 from engagements.services import convention as convention_service
 from engagements.services import kickoff as kickoff_service
@@ -20,7 +20,7 @@ from engagements.services import sessions as session_service
 from engagements.services.engagements import engagement_withdraw
 
 from . import factories
-from .test_convention import code_for, sign
+from .test_convention import code_for, open_document, sign
 
 pytestmark = pytest.mark.django_db
 
@@ -35,25 +35,27 @@ def sent(engagement_in, coach):
 
 def test_a_coach_cannot_give_themselves_hr_access(engagement, coach):
     with pytest.raises(ValidationError):
-        accounts.hr_invite(
+        accounts.hr_propose(
             organization=engagement.organization,
             email=coach.email,
             first_name="C",
             last_name="C",
-            invited_by=coach,
+            proposed_by=coach,
         )
     assert not HRMembership.objects.exists()
+    assert not HRProposal.objects.exists()
 
 
-def test_a_party_of_the_organization_cannot_be_made_its_hr(engagement, coach):
+def test_a_party_of_the_organization_cannot_be_made_its_hr(engagement, hr):
     with pytest.raises(ValidationError):
-        accounts.hr_invite(
+        accounts.hr_grant(
             organization=engagement.organization,
             email=engagement.sponsor.email,
             first_name="S",
             last_name="S",
-            invited_by=coach,
+            granted_by=hr,
         )
+    assert not HRMembership.objects.filter(user=engagement.sponsor).exists()
 
 
 def test_the_signature_code_is_never_stored_in_clear(sent, coachee):
@@ -66,6 +68,7 @@ def test_the_signature_code_is_never_stored_in_clear(sent, coachee):
 
 
 def test_codes_cannot_be_asked_for_without_limit(sent, coachee):
+    open_document(sent, coachee)
     for _ in range(convention_service.MAX_CODES_PER_HOUR):
         convention_service.signature_code_send(convention=sent, user=coachee)
     with pytest.raises(ValidationError):
@@ -74,7 +77,7 @@ def test_codes_cannot_be_asked_for_without_limit(sent, coachee):
 
 @pytest.mark.parametrize("forwarded", ["foo", "1.2.3.4, <script>", ""])
 def test_a_forged_forwarded_address_never_ends_up_in_the_evidence(settings, forwarded):
-    settings.AXES_IPWARE_PROXY_COUNT = 1
+    settings.PROXY_COUNT = 1
     request = RequestFactory().get("/", headers={"x-forwarded-for": forwarded})
     assert client_ip(request) == "127.0.0.1"
 

@@ -5,13 +5,9 @@ app without a line here fails ``test_every_url_has_a_declared_policy``.
 """
 
 import pytest
-from django.core.files.base import ContentFile
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
-from django.utils import timezone
 
-from engagements.models import Convention, Engagement
-
-from . import factories
+from engagements.models import Engagement, HRMembership, HRProposal
 
 PERSONAS = ["coach", "coachee", "sponsor", "hr", "other_coach", "other_hr", "outsider", "anonymous"]
 
@@ -52,7 +48,10 @@ POLICY = {
     "convention_export": only([]),
     "session_ics": only(["coach", "coachee"]),
     "convention_export_download": only([]),
-    "hr_invite": only(["coach", "other_coach"]),
+    # HR access: the coach proposes (he coaches in the organization; the other
+    # coach does not), HR grants or confirms for their own organization.
+    "hr_invite": only(["coach", "hr", "other_hr"]),
+    "hr_proposals": only(["hr", "other_hr"]),
     "engagement_new": only(["coach", "other_coach"]),
     "engagement_detail": only(["coach", "coachee", "sponsor", "hr"]),
     "engagement_withdraw": only(["coachee"]),
@@ -108,6 +107,8 @@ POLICY = {
             "synthesis_validate",
             "synthesis_return",
             "synthesis_issue",
+            "hr_proposal_confirm",
+            "hr_proposal_decline",
         ]
     },
 }
@@ -143,6 +144,9 @@ POST_POLICY = {
     "session_notes": ["coach", "coachee"],
     "availability_request": ["coach"],
     "availability_save": ["coachee"],
+    # The coach's proposal for the world's organization: only its HR decides.
+    "hr_proposal_confirm": ["hr"],
+    "hr_proposal_decline": ["hr"],
 }
 
 
@@ -183,34 +187,11 @@ def url_for(name, engagement):
         kwargs["version"] = "coachee"
     if "report_id" in pattern:
         kwargs["report_id"] = engagement.reports.get().pk
+    if "proposal_id" in pattern:
+        kwargs["proposal_id"] = engagement.organization.hr_proposals.get().pk
     if "token" in pattern and "uidb64" not in pattern:
         kwargs["token"] = "not-a-live-token"
     return reverse(name, kwargs=kwargs)
-
-
-@pytest.fixture
-def world(engagement_in, hr, other_coach, other_hr, outsider):
-    """The persona engagement, active, with a signed convention and an objective."""
-    engagement = engagement_in(Engagement.Status.ACTIVE)
-    objective = factories.ObjectiveFactory(engagement=engagement)
-    factories.CoachingSessionFactory(engagement=engagement)
-    report = factories.SponsorReportFactory(
-        engagement=engagement,
-        status="released",
-        approved_at=timezone.now(),
-        released_at=timezone.now(),
-    )
-    factories.ReportProgressFactory(report=report, objective=objective)
-    factories.ConventionFactory(
-        engagement=engagement,
-        status=Convention.Status.SIGNED,
-        sent_at=timezone.now(),
-        signed_at=timezone.now(),
-        document_sha256="a" * 64,
-        document=ContentFile(b"%PDF-1.7 convention", name="c.pdf"),
-        signed_document=ContentFile(b"%PDF-1.7 signed", name="s.pdf"),
-    )
-    return engagement
 
 
 @pytest.mark.parametrize("name", sorted(POLICY))
@@ -232,11 +213,21 @@ def test_each_persona_gets_exactly_what_the_policy_says(request, client, world, 
 @pytest.mark.parametrize("persona", [p for p in PERSONAS if p != "anonymous"])
 def test_actions_refuse_whoever_has_no_right_to_them(request, client, world, name, persona):
     client.force_login(request.getfixturevalue(persona))
-    before = (Engagement.objects.get(pk=world.pk).status, world.objectives.count())
+    before = (
+        Engagement.objects.get(pk=world.pk).status,
+        world.objectives.count(),
+        HRMembership.objects.count(),
+        HRProposal.objects.filter(status=HRProposal.Status.PENDING).count(),
+    )
     response = client.post(url_for(name, world), {})
     if persona in POST_POLICY[name]:
         assert response.status_code in (200, 302), (name, persona)
     else:
         assert response.status_code == 404, (name, persona)
-        after = (Engagement.objects.get(pk=world.pk).status, world.objectives.count())
+        after = (
+            Engagement.objects.get(pk=world.pk).status,
+            world.objectives.count(),
+            HRMembership.objects.count(),
+            HRProposal.objects.filter(status=HRProposal.Status.PENDING).count(),
+        )
         assert after == before

@@ -181,6 +181,7 @@ def test_hr_portal_ignores_a_bad_filter(client, engagement, hr):
 def _populate(engagement, count):
     """``count`` more engagements around the personas, with sessions, reports, signatures."""
     now = timezone.now()
+    slots = engagement.coach.sessions.count()  # a slot of its own for each new meeting
     for index in range(count):
         other = factories.EngagementFactory(
             coach=engagement.coach,
@@ -192,7 +193,9 @@ def _populate(engagement, count):
             other = move_to(other, Engagement.Status.ACTIVE)
         session = factories.CoachingSessionFactory(engagement=other, status="held")
         factories.SharedSummaryFactory(session=session)
-        factories.CoachingSessionFactory(engagement=other, starts_at=now + timedelta(days=2))
+        factories.CoachingSessionFactory(
+            engagement=other, starts_at=now + timedelta(days=2, hours=3 * (slots + index))
+        )
         factories.ObjectiveFactory(engagement=other)
         factories.SponsorReportFactory(
             engagement=other, status="released", approved_at=now, released_at=now

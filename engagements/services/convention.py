@@ -6,6 +6,7 @@ evidence, and the sealed final document.
 import hashlib
 import hmac
 import secrets
+import unicodedata
 from datetime import UTC, timedelta
 
 from django.conf import settings
@@ -221,20 +222,74 @@ def _check_signable(convention, user):
     return role
 
 
+def _locked(convention_id):
+    """
+    The convention, locked, inside the caller's transaction. Its engagement is
+    locked first: every service takes the engagement before its convention
+    (objective edits and term changes void a version under the engagement's
+    lock), so signing, sealing and those edits never wait on each other in
+    opposite orders (a deadlock, hence a 500).
+    """
+    engagement_id = Convention.objects.values_list("engagement_id", flat=True).get(pk=convention_id)
+    Engagement.objects.select_for_update().filter(pk=engagement_id).first()
+    return (
+        Convention.objects.select_for_update(of=("self",))
+        .select_related("engagement__coach__user", "engagement__organization")
+        .get(pk=convention_id)
+    )
+
+
+def document_opened_at(convention: Convention, user: User):
+    """
+    When ``user`` first opened the document of this exact version (its
+    downloads are logged by ``document_access_log``), or None.
+    """
+    return (
+        AuditEvent.objects.filter(
+            actor=user,
+            action=AuditEvent.Action.DOWNLOAD,
+            record_type="convention",
+            record_id=convention.pk,
+        )
+        .order_by("created_at")
+        .values_list("created_at", flat=True)
+        .first()
+    )
+
+
+def _comparable_name(name):
+    """A name as a person may type it: no case, no accents, single spaces."""
+    decomposed = unicodedata.normalize("NFKD", name.casefold())
+    return " ".join("".join(c for c in decomposed if not unicodedata.combining(c)).split())
+
+
+def typed_name_matches(typed_name: str, signer: User) -> bool:
+    """The typed name is the signer's, ignoring case, accents and extra spaces."""
+    typed = _comparable_name(typed_name)
+    return bool(typed) and typed == _comparable_name(signer.get_full_name())
+
+
 def signature_code_send(*, convention: Convention, user: User) -> SignatureChallenge:
     """
     E-mail a one-time code that confirms the signer's identity. Only its keyed
-    hash is kept; a new code replaces the previous one.
+    hash is kept; a new code replaces the previous one. The count of the
+    last hour's codes is taken under the convention's lock, so parallel
+    requests cannot pass the limit together.
     """
-    _check_signable(convention, user)
     now = clock.now()
-    recent = SignatureChallenge.objects.filter(
-        convention=convention, user=user, created_at__gte=now - timedelta(hours=1)
-    ).count()
-    if recent >= MAX_CODES_PER_HOUR:
-        raise ApplicationError(_("Too many codes asked for. Try again in an hour."))
     code = f"{secrets.randbelow(10**6):06d}"
     with transaction.atomic():
+        convention = _locked(convention.pk)
+        _check_signable(convention, user)
+        if document_opened_at(convention, user) is None:
+            raise ApplicationError(
+                _("Open the document of this version first: you sign what you have read.")
+            )
+        recent = SignatureChallenge.objects.filter(
+            convention=convention, user=user, created_at__gte=now - timedelta(hours=1)
+        ).count()
+        if recent >= MAX_CODES_PER_HOUR:
+            raise ApplicationError(_("Too many codes asked for. Try again in an hour."))
         challenge = SignatureChallenge.objects.create(
             convention=convention,
             user=user,
@@ -287,7 +342,14 @@ def convention_sign(
     if not consent:
         raise ApplicationError(_("Tick the box to give your consent."))
     if not typed_name.strip():
-        raise ApplicationError(_("Type your name to sign."))
+        raise ApplicationError({"typed_name": _("Type your name to sign.")})
+    if not typed_name_matches(typed_name, signer):
+        raise ApplicationError(
+            {
+                "typed_name": _("Type your name as the convention gives it: %(name)s.")
+                % {"name": signer.get_full_name()}
+            }
+        )
     try:
         return _sign(
             convention=convention,
@@ -309,11 +371,7 @@ def convention_sign(
 
 def _sign(*, convention, signer, code, typed_name, ip_address, user_agent):
     with transaction.atomic():
-        convention = (
-            Convention.objects.select_for_update()
-            .select_related("engagement__coach__user", "engagement__organization")
-            .get(pk=convention.pk)
-        )
+        convention = _locked(convention.pk)
         role = _check_signable(convention, signer)
         challenge = (
             SignatureChallenge.objects.select_for_update()
@@ -345,6 +403,7 @@ def _sign(*, convention, signer, code, typed_name, ip_address, user_agent):
                 verified_at=now,
             ),
             authenticated_at=now,
+            document_opened_at=document_opened_at(convention, signer),
             consent_text=consent_text(convention),
             document_sha256=convention.document_sha256,
         )
@@ -438,11 +497,7 @@ def convention_seal(*, convention_id: int) -> bool:
     Returns True when this call sealed it.
     """
     with transaction.atomic():
-        convention = (
-            Convention.objects.select_for_update()
-            .select_related("engagement")
-            .get(pk=convention_id)
-        )
+        convention = _locked(convention_id)
         if convention.status != Convention.Status.SENT or convention.signed_document:
             return False
         if convention.signatures.count() < len(SIGNING_ROLES):
@@ -491,4 +546,5 @@ def document_access_log(*, user: User, convention: Convention, signed: bool, ip_
         record_id=convention.pk,
         ip_address=ip_address,
         detail={"version": convention.version},
+        at=clock.now(),
     )

@@ -130,7 +130,9 @@ def _stop_pending_work(engagement, *, by):
     session that has already begun is left for the coach to record.
     """
     now = clock.now()
-    for session in engagement.sessions.filter(
+    # Locked (after the engagement): a cancellation or a move of the coachee
+    # at the same moment waits, then finds the session no longer planned.
+    for session in engagement.sessions.select_for_update().filter(
         status=CoachingSession.Status.PLANNED, starts_at__gt=now
     ):
         cancel_and_notify(session, by=by, late=False, now=now)

@@ -9,7 +9,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
@@ -19,6 +19,7 @@ from ..calendar import PARIS
 from ..errors import ApplicationError, NotAllowed
 from ..models import (
     CalendarFeed,
+    Coach,
     CoachingSession,
     Engagement,
     PrivateNote,
@@ -101,7 +102,7 @@ def _check_slots(engagement, slots, *, kind, exclude=None):
     if slots:
         busy = (
             CoachingSession.objects.filter(
-                engagement__coach=engagement.coach,
+                coach_id=engagement.coach_id,
                 status__in=[Status.PLANNED, Status.HELD],
                 starts_at__lt=max(s.ends_at for s in slots),
                 starts_at__gte=min(s.starts_at for s in slots) - timedelta(hours=8),
@@ -118,6 +119,33 @@ def _check_slots(engagement, slots, *, kind, exclude=None):
                     )
     if errors:
         raise ApplicationError(list(dict.fromkeys(errors)))
+
+
+def _lock_coach_calendar(engagement):
+    """
+    Serialize every booking of the engagement's coach, whatever the
+    engagement: the coach's row is locked until the caller's transaction
+    ends, so the overlap check and the insert of one booking see the other's
+    result. Lock order everywhere: coach, then engagement, then session.
+    """
+    Coach.objects.select_for_update().filter(pk=engagement.coach_id).first()
+
+
+def _save_placed(session, **kwargs):
+    """
+    Save a session placed in the calendar. On PostgreSQL the database refuses
+    an overlap of the coach's planned meetings (the last guard, should a
+    path ever skip the lock): that refusal is told as the check tells it.
+    """
+    try:
+        with transaction.atomic():
+            session.save(**kwargs)
+    except IntegrityError as error:
+        if CoachingSession.OVERLAP_CONSTRAINT not in str(error):
+            raise
+        raise ApplicationError(
+            _("The coach already has a session on %(when)s.") % {"when": _when(session.starts_at)}
+        ) from error
 
 
 def _require_coach(engagement, user):
@@ -165,13 +193,14 @@ def session_schedule(
         video_url=video_url,
     )
     with transaction.atomic():
+        _lock_coach_calendar(engagement)
         engagement = Engagement.objects.select_for_update().get(pk=engagement.pk)
         workflow.require_bookable(engagement, kind)
         _check_slots(engagement, [Slot(starts_at, duration_minutes)], kind=kind)
         if move := workflow.move_for_booking(engagement, kind):
             workflow.transition(engagement, move, actor=coach)
         session.engagement = engagement
-        session.save()
+        _save_placed(session)
         tasks.send_session_invitations.delay_on_commit(session.pk)
     return session
 
@@ -216,6 +245,7 @@ def series_create(
         for start in sorted(starts)
     ]
     with transaction.atomic():
+        _lock_coach_calendar(engagement)
         engagement = Engagement.objects.select_for_update().get(pk=engagement.pk)
         workflow.require_bookable(engagement, Kind.DEVELOPMENT)
         _check_slots(
@@ -223,7 +253,7 @@ def series_create(
         )
         for session in sessions:
             session.engagement = engagement
-            session.save()
+            _save_placed(session)
             tasks.send_session_invitations.delay_on_commit(session.pk)
     return sessions
 
@@ -239,13 +269,30 @@ def _require_party_who_changes(session, user):
     return roles
 
 
+def _locked_planned(session):
+    """
+    ``session`` locked for a change, read again: of two concurrent changes
+    (two cancellations, a cancellation and a move) the second sees the first
+    one's outcome and is refused if the session is no longer planned.
+    """
+    session = (
+        CoachingSession.objects.select_for_update(of=("self",))
+        .select_related("engagement__coach")
+        .get(pk=session.pk)
+    )
+    if session.status != Status.PLANNED:
+        raise ApplicationError(_("Only a planned session can be changed."))
+    return session
+
+
 def session_reschedule(
     *, session: CoachingSession, user: User, starts_at: datetime, duration_minutes: int
 ) -> CoachingSession:
     """Move a planned session (coach or coachee); everyone invited gets the update."""
     _require_party_who_changes(session, user)
     with transaction.atomic():
-        session = CoachingSession.objects.select_for_update().get(pk=session.pk)
+        _lock_coach_calendar(session.engagement)
+        session = _locked_planned(session)
         _check_slots(
             session.engagement,
             [Slot(starts_at, duration_minutes)],
@@ -255,7 +302,9 @@ def session_reschedule(
         session.starts_at = starts_at
         session.duration_minutes = duration_minutes
         session.sequence += 1
-        session.save(update_fields=["starts_at", "duration_minutes", "sequence", "updated_at"])
+        _save_placed(
+            session, update_fields=["starts_at", "duration_minutes", "sequence", "updated_at"]
+        )
         tasks.send_session_invitations.delay_on_commit(session.pk)
     return session
 
@@ -269,11 +318,7 @@ def session_cancel(*, session: CoachingSession, user: User) -> CoachingSession:
     _require_party_who_changes(session, user)
     now = clock.now()
     with transaction.atomic():
-        session = (
-            CoachingSession.objects.select_for_update()
-            .select_related("engagement")
-            .get(pk=session.pk)
-        )
+        session = _locked_planned(session)
         notice = timedelta(hours=session.engagement.cancellation_notice_hours)
         cancel_and_notify(session, by=user, late=session.starts_at - now < notice, now=now)
     return session

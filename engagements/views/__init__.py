@@ -1,4 +1,11 @@
-from .account import InvitationAcceptView, hr_invite_view, switch_language
+from .account import (
+    InvitationAcceptView,
+    hr_invite_view,
+    hr_proposal_confirm_view,
+    hr_proposal_decline_view,
+    hr_proposals,
+    switch_language,
+)
 from .engagements import (
     engagement_cancel_view,
     engagement_new,
@@ -26,6 +33,9 @@ __all__ = [
     "home",
     "hr_invite_view",
     "hr_portal",
+    "hr_proposal_confirm_view",
+    "hr_proposal_decline_view",
+    "hr_proposals",
     "sponsor_portal",
     "switch_language",
 ]

@@ -6,17 +6,22 @@ from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_not_required
 from django.core.exceptions import ValidationError
 from django.http import Http404
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse_lazy
 from django.utils.decorators import method_decorator
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django.views.i18n import set_language
 
 from .. import selectors
 from ..forms import HRInviteForm
-from ..models import Organization
-from ..services.accounts import hr_invite, user_set_language
+from ..services.accounts import (
+    hr_grant,
+    hr_proposal_confirm,
+    hr_proposal_decline,
+    hr_propose,
+    user_set_language,
+)
 from ..tokens import invitation_token_generator
 from .common import show_refusal
 
@@ -50,29 +55,86 @@ class InvitationAcceptView(auth_views.PasswordResetConfirmView):
 
 @require_http_methods(["GET", "POST"])
 def hr_invite_view(request):
-    """A coach (or the practice owner) gives HR access to an organization they coach in."""
-    if request.user.is_superuser:
-        organizations = Organization.objects.order_by("name")
-    else:
-        coach = selectors.active_coach(request.user)
-        if coach is None:
-            raise Http404
-        organizations = (
-            Organization.objects.filter(engagements__coach=coach).distinct().order_by("name")
-        )
+    """
+    Invite an HR contact. The practice owner and an organization's HR give
+    the access; a coach proposes it for an organization they coach in, and
+    it takes effect once one of those confirms it (DOMAIN.md).
+    """
+    grantable = selectors.organizations_hr_grantable(request.user)
+    organizations = grantable | selectors.organizations_hr_proposable(request.user)
+    if not organizations.exists():
+        raise Http404
     form = HRInviteForm(
         request.POST if request.method == "POST" else None, organizations=organizations
     )
     if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
         try:
-            membership = hr_invite(invited_by=request.user, **form.cleaned_data)
+            if grantable.filter(pk=data["organization"].pk).exists():
+                hr_grant(granted_by=request.user, **data)
+                done = _("%(person)s now has HR access to %(organization)s.")
+            else:
+                hr_propose(proposed_by=request.user, **data)
+                done = _(
+                    "Your proposal to give %(person)s HR access to %(organization)s is sent: "
+                    "the access opens once HR of the organization or the practice owner "
+                    "confirms it."
+                )
         except ValidationError as error:
             show_refusal(request, error, form=form)
         else:
+            person = f"{data['first_name']} {data['last_name']}".strip()
             messages.success(
-                request,
-                _("%(person)s now has HR access to %(organization)s.")
-                % {"person": membership.user, "organization": membership.organization},
+                request, done % {"person": person, "organization": data["organization"]}
             )
-            return redirect("coach_portal")
+            return redirect("home")
     return render(request, "engagements/hr_invite.html", {"form": form})
+
+
+def _require_hr_decider(request):
+    """Only the practice owner and HR see and decide proposals: a 404 for anyone else."""
+    if not selectors.organizations_hr_grantable(request.user).exists():
+        raise Http404
+
+
+@require_GET
+def hr_proposals(request):
+    """The coaches' HR proposals waiting for this person's confirmation."""
+    _require_hr_decider(request)
+    proposals = selectors.hr_proposals_to_decide(request.user)
+    return render(request, "engagements/hr_proposals.html", {"proposals": proposals})
+
+
+def _decide(request, proposal_id, *, service, done):
+    _require_hr_decider(request)
+    proposal = get_object_or_404(selectors.hr_proposals_to_decide(request.user), pk=proposal_id)
+    try:
+        proposal = service(proposal, request.user)
+    except ValidationError as error:
+        show_refusal(request, error)
+    else:
+        messages.success(
+            request,
+            done % {"person": proposal.full_name, "organization": proposal.organization},
+        )
+    return redirect("hr_proposals")
+
+
+@require_POST
+def hr_proposal_confirm_view(request, proposal_id):
+    return _decide(
+        request,
+        proposal_id,
+        service=lambda proposal, user: hr_proposal_confirm(proposal=proposal, confirmed_by=user),
+        done=_("%(person)s now has HR access to %(organization)s."),
+    )
+
+
+@require_POST
+def hr_proposal_decline_view(request, proposal_id):
+    return _decide(
+        request,
+        proposal_id,
+        service=lambda proposal, user: hr_proposal_decline(proposal=proposal, declined_by=user),
+        done=_("The proposal to give %(person)s HR access to %(organization)s is declined."),
+    )

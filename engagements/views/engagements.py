@@ -36,7 +36,10 @@ def engagement_new(request):
     coach = selectors.active_coach(request.user)
     if coach is None:
         raise Http404
-    form = EngagementOpenForm(request.POST if request.method == "POST" else None)
+    form = EngagementOpenForm(
+        request.POST if request.method == "POST" else None,
+        organizations=selectors.coach_organizations(coach),
+    )
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:

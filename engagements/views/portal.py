@@ -159,7 +159,11 @@ def hr_portal(request):
         request,
         Role.HR,
         "engagements/portal_hr.html",
-        {"form": form, "page": page},
+        {
+            "form": form,
+            "page": page,
+            "pending_proposals": selectors.hr_proposals_to_decide(request.user).count(),
+        },
     )
 
 

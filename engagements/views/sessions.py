@@ -23,6 +23,7 @@ from ..forms import (
     SeriesForm,
     SessionForm,
     SharedNotesForm,
+    validate_plausible_year,
 )
 from ..models import CalendarFeed, Role
 from ..services import sessions as service
@@ -121,7 +122,8 @@ def series(request, pk):
     for value in request.POST.getlist("start"):
         try:
             moment = parse_datetime(value) if value else None
-        except ValueError:  # well formed but impossible, e.g. 30 February
+            validate_plausible_year(moment)
+        except (ValueError, ValidationError):  # impossible (30 February) or implausible
             moment = None
         if moment is None:
             form.add_error(None, _("Each date of the series must be a valid date and time."))
@@ -375,6 +377,8 @@ def calendar_feed(request, token):
         response["Content-Disposition"] = 'inline; filename="trio.ics"'
     response["ETag"] = quote_etag(etag)
     response["Last-Modified"] = http_date(last_modified.timestamp())
-    # Kept by the person's calendar program only, and asked again each time.
-    response["Cache-Control"] = "private, no-cache"
+    # Confidential like every answer of the app: no HTTP cache keeps it. The
+    # person's calendar program keeps its events and asks again with the
+    # validators above.
+    response["Cache-Control"] = "private, no-store"
     return response

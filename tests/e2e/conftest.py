@@ -93,7 +93,13 @@ def demo(transactional_db, settings):
 
 
 class BrowserProblems:
-    """What went wrong in the page that a person would not see in the DOM."""
+    """
+    What went wrong in the page that a person would not see in the DOM: the
+    app's 4xx/5xx answers, console errors, and requests that could not reach
+    the app. A request the browser aborted itself (``net::ERR_ABORTED``: the
+    page moved on while, say, the favicon was loading) is not a problem of
+    the app and is not counted.
+    """
 
     def __init__(self, page):
         self.console_errors = []
@@ -107,10 +113,11 @@ class BrowserProblems:
             "response",
             lambda r: r.status >= 400 and self.failed_responses.append(f"{r.status} {r.url}"),
         )
-        page.on(
-            "requestfailed",
-            lambda r: self.failed_responses.append(f"failed {r.url}: {r.failure}"),
-        )
+        page.on("requestfailed", self._request_failed)
+
+    def _request_failed(self, request):
+        if "net::ERR_ABORTED" not in (request.failure or ""):
+            self.failed_responses.append(f"failed {request.url}: {request.failure}")
 
     def assert_none(self):
         assert not self.console_errors, "console errors:\n" + "\n".join(self.console_errors)
@@ -146,6 +153,15 @@ def login(page, live_server, email, password=DEMO_PASSWORD):
         page.click("button[type=submit].w-100")
     page.wait_for_load_state("load")
     return page
+
+
+def open_convention_pdf(page, live_server):
+    """
+    Open the PDF linked from the sign page (in the page's session, as its new
+    tab would): a signer asks for the code only after reading this version.
+    """
+    pdf = page.locator("a[href$='document.pdf']").first.get_attribute("href")
+    assert page.request.get(f"{live_server.url}{pdf}").ok
 
 
 def run_axe(page, tags=("wcag2a", "wcag2aa", "wcag21a", "wcag21aa")):

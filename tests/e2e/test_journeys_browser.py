@@ -42,7 +42,7 @@ from engagements.models import (
 
 from .. import factories
 from ..conftest import move_to
-from .conftest import BrowserProblems, assert_accessible, login
+from .conftest import BrowserProblems, assert_accessible, login, open_convention_pdf
 
 pytestmark = pytest.mark.e2e
 
@@ -192,6 +192,7 @@ def sign_convention(page, live_server, engagement, email):
     visit(page, live_server, engagement.get_absolute_url())
     click(page, link(page, "Signer la convention").first)
     assert_accessible(page)
+    open_convention_pdf(page, live_server)
     since = len(mail.outbox)
     click(page, button(page, "Recevoir un code"))
     [message] = emails_to(email, since)
@@ -247,7 +248,8 @@ def test_from_a_new_engagement_to_the_final_synthesis(
     shoot(coach, "coach-portal")
     click(coach, link(coach, "Nouvel accompagnement"))
     assert_accessible(coach)
-    coach.select_option("select[name=organization]", label="Helix Énergies")
+    # His first engagement there: the organization is not among his own yet.
+    coach.fill("input[name=new_organization_name]", "Helix Énergies")
     coach.fill("input[name=title]", "Première prise de poste de directrice")
     coach.fill("input[name=start_date]", start.isoformat())
     coach.fill("input[name=end_date]", (start + timedelta(days=365)).isoformat())

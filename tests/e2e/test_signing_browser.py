@@ -11,7 +11,7 @@ from django.core import mail
 
 from engagements.models import Convention, Engagement
 
-from .conftest import BrowserProblems, assert_accessible, login
+from .conftest import BrowserProblems, assert_accessible, login, open_convention_pdf
 
 pytestmark = pytest.mark.e2e
 
@@ -22,6 +22,7 @@ def sign_through_the_browser(page, live_server, email, engagement):
     with page.expect_navigation():
         page.get_by_role("link", name="Signer la convention").first.click()
     assert_accessible(page)
+    open_convention_pdf(page, live_server)
     mail.outbox.clear()
     with page.expect_navigation():
         page.get_by_role("button", name=re.compile("Recevoir un code")).click()

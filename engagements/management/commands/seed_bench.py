@@ -524,6 +524,7 @@ class Builder:
         starts_at = self.slots.book(engagement.coach_index, moment, past=past)
         session = CoachingSession(
             engagement=engagement,
+            coach_id=engagement.coach_id,
             kind=kind,
             starts_at=starts_at,
             duration_minutes=120,

@@ -33,7 +33,7 @@ from coaching.celery import app as celery_app
 from engagements import clock
 from engagements.calendar import PARIS
 from engagements.models import Coach, CoachingSession, Convention, Format, Organization, User
-from engagements.services.accounts import hr_invite
+from engagements.services.accounts import hr_grant
 from engagements.services.closing import (
     closing_scores_give,
     closing_start,
@@ -47,6 +47,7 @@ from engagements.services.convention import (
     convention_seal,
     convention_send,
     convention_sign,
+    document_access_log,
     signature_code_send,
 )
 from engagements.services.engagements import (
@@ -480,12 +481,12 @@ class Command(BaseCommand):
         )
         for key, organization in (("hr", self.helix), ("hr2", self.nordwind)):
             hr = self.users[key]
-            hr_invite(
+            hr_grant(
                 organization=organization,
                 email=hr.email,
                 first_name=hr.first_name,
                 last_name=hr.last_name,
-                invited_by=self.users["admin"],
+                granted_by=self.users["admin"],
             )
 
     def _months_ago(self, months):
@@ -759,11 +760,18 @@ class Command(BaseCommand):
         return convention
 
     def _sign(self, convention, signer, when):
-        """A party asks for the one-time code, reads it in the e-mail, and signs."""
-        with clock.at(when):
-            signature_code_send(convention=convention, user=signer)
+        """
+        A party opens the document, asks for the one-time code, reads it in
+        the e-mail, and signs.
+        """
         role = sorted(convention.engagement.roles_of(signer))[0]
         ip_address, user_agent = SIGNING_BROWSERS[role]
+        with clock.at(when - timedelta(minutes=4)):
+            document_access_log(
+                user=signer, convention=convention, signed=False, ip_address=ip_address
+            )
+        with clock.at(when):
+            signature_code_send(convention=convention, user=signer)
         with clock.at(when + timedelta(minutes=1, seconds=40)):
             return convention_sign(
                 convention=convention,

@@ -315,6 +315,9 @@ CELERY_BEAT_SCHEDULE = {
 # attendance is not recorded is pointed out to the coach.
 SESSION_REMINDER_HOURS = env.list("SESSION_REMINDER_HOURS", cast=int, default=[48, 2])
 ATTENDANCE_DUE_HOURS = env.int("ATTENDANCE_DUE_HOURS", default=24)
+# For how many days after recording it the coach may correct a session's
+# attendance (never once a report released to the sponsor covers it).
+ATTENDANCE_CORRECTION_DAYS = env.int("ATTENDANCE_CORRECTION_DAYS", default=14)
 
 # HR's export of signed conventions: streamed in the request up to this many
 # conventions, else built by a worker; the download link lasts this long; a

@@ -13,6 +13,7 @@ import uuid
 from datetime import UTC, timedelta
 from decimal import Decimal
 
+from django.conf import settings
 from django.contrib.auth.models import AbstractUser, BaseUserManager
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
@@ -890,6 +891,9 @@ class SignatureChallenge(models.Model):
         return f"{self.user} — v{self.convention.version}"
 
 
+CANCELLATION_MESSAGE_MAX_LENGTH = 500
+
+
 class CoachingSessionQuerySet(models.QuerySet):
     def development(self):
         return self.filter(kind=CoachingSession.Kind.DEVELOPMENT)
@@ -966,6 +970,19 @@ class CoachingSession(models.Model):
         verbose_name=_("cancelled by"),
     )
     cancelled_late = models.BooleanField(_("cancelled late"), default=False)
+    # The canceller's optional word to the other parties of the meeting, shown
+    # in their cancellation e-mail (the sponsor gets it only for a meeting he
+    # attends). Bounded: a few lines, not a correspondence.
+    cancellation_message = models.TextField(
+        _("message with the cancellation"),
+        max_length=CANCELLATION_MESSAGE_MAX_LENGTH,
+        blank=True,
+    )
+    # When the attendance was first recorded: the coach may correct it for
+    # ATTENDANCE_CORRECTION_DAYS after that (each correction is in the audit log).
+    attendance_recorded_at = models.DateTimeField(
+        _("attendance recorded at"), null=True, blank=True
+    )
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
@@ -1035,6 +1052,26 @@ class CoachingSession(models.Model):
         return self.status in (self.Status.HELD, self.Status.MISSED) or (
             self.status == self.Status.CANCELLED and self.cancelled_late
         )
+
+    @property
+    def cancellation_deadline(self):
+        """After this moment a cancellation is late (the convention's notice period)."""
+        return self.starts_at - timedelta(hours=self.engagement.cancellation_notice_hours)
+
+    def cancellation_is_late(self, now):
+        return now > self.cancellation_deadline
+
+    @property
+    def attendance_correctable_until(self):
+        """
+        Until when the coach may correct the attendance recorded; ``None``
+        while none is. Sessions recorded before the moment was kept count
+        from their end.
+        """
+        if self.status not in (self.Status.HELD, self.Status.MISSED):
+            return None
+        recorded = self.attendance_recorded_at or self.ends_at
+        return recorded + timedelta(days=settings.ATTENDANCE_CORRECTION_DAYS)
 
 
 class PrivateNote(models.Model):

@@ -113,9 +113,25 @@ def _calendar(events, *, method=None, name=None):
 
 def invitation(session, *, role, language="fr") -> bytes:
     """The .ics attached to an e-mail: REQUEST while planned, CANCEL once cancelled."""
-    method = "CANCEL" if session.status == CoachingSession.Status.CANCELLED else "REQUEST"
+    return invitations([session], role=role, language=language)
+
+
+def invitations(sessions, *, role, language="fr") -> bytes:
+    """
+    One .ics for several meetings of one action (a series booked, the
+    meetings an ending cancels): one VTIMEZONE, one VEVENT per meeting with
+    its own UID and SEQUENCE. A file carries one METHOD, so the meetings are
+    either all planned (REQUEST) or all cancelled (CANCEL).
+    """
+    cancelled = {session.status == CoachingSession.Status.CANCELLED for session in sessions}
+    if len(cancelled) != 1:
+        raise ValueError("An invitation holds planned meetings or cancelled ones, not both.")
+    method = "CANCEL" if cancelled.pop() else "REQUEST"
+    now = timezone.now()
     with translation.override(language):
-        return _calendar([session_event(session, role=role)], method=method)
+        return _calendar(
+            [session_event(session, role=role, now=now) for session in sessions], method=method
+        )
 
 
 # The feed's window: meetings from 90 days back to 400 days ahead. A built

@@ -4,6 +4,7 @@ go through ``emails.send_once``), and is queued after the transaction commits
 (``delay_on_commit``).
 """
 
+import hashlib
 from datetime import timedelta
 
 from celery import shared_task
@@ -101,6 +102,55 @@ def _ics(session):
     return attach
 
 
+def _sessions(session_ids):
+    """The sessions of one action (a series, the meetings an ending cancels), in date order."""
+    return list(
+        CoachingSession.objects.filter(pk__in=session_ids)
+        .select_related("engagement__coach__user", "engagement__coachee", "engagement__sponsor")
+        .order_by("starts_at", "pk")
+    )
+
+
+def _attended(sessions, role):
+    """The meetings of ``sessions`` that ``role`` is invited to (``meeting_parties``)."""
+    return [session for session in sessions if role in permissions.meeting_parties(session)]
+
+
+def _roles_invited(sessions):
+    return [role for role in PARTIES if _attended(sessions, role)]
+
+
+def _ics_of_many(sessions):
+    """
+    One .ics per recipient holding every meeting of ``sessions`` they are
+    invited to (the sponsor's holds the tripartite meetings only), in their
+    language; no file for a recipient invited to none.
+    """
+
+    def attach(role, person):
+        own = _attended(sessions, role)
+        if not own:
+            return []
+        content = calendar.invitations(own, role=role, language=person.language)
+        return [("invitation.ics", content, "text/calendar")]
+
+    return attach
+
+
+def _occasion_of(session_ids):
+    """A short stable name for a set of sessions, for the notification keys."""
+    ids = ",".join(str(pk) for pk in sorted(session_ids))
+    return hashlib.sha256(ids.encode()).hexdigest()[:16]
+
+
+def _cancelled(session_ids):
+    return [
+        session
+        for session in _sessions(session_ids)
+        if session.status == CoachingSession.Status.CANCELLED
+    ]
+
+
 @shared_task(**RETRY)
 def send_invitation(user_id, invited_by_id, occasion):
     """The one-time link with which a new person chooses their password."""
@@ -133,34 +183,90 @@ def send_engagement_opened(engagement_id):
 
 
 @shared_task(**RETRY)
-def send_withdrawal_notices(engagement_id, closing_session_wanted=False):
-    """Neutral notices to the coach and the sponsor; no reason, no content."""
+def send_withdrawal_notices(engagement_id, closing_session_wanted=False, session_ids=()):
+    """
+    One neutral notice to the coach and the sponsor (no reason, no content)
+    and one confirmation to the coachee, each with one calendar file
+    cancelling the meetings of ``session_ids`` that person was invited to.
+    """
     engagement = _engagement(engagement_id)
     convention_signed = engagement.conventions.filter(status=Convention.Status.SIGNED).exists()
+    cancelled = _cancelled(session_ids)
     return _notify(
         engagement,
-        roles=("coach", "sponsor"),
+        roles=PARTIES,
         occasion=f"withdrawal:{engagement_id}",
         name="withdrawal_notice",
         context=lambda role: {
             "convention_signed": convention_signed,
             # Only the coach learns that a closing session would be welcome.
             "closing_session_wanted": closing_session_wanted and role == "coach",
+            "sessions": _attended(cancelled, role),
         },
+        attachments=_ics_of_many(cancelled),
     )
 
 
 @shared_task(**RETRY)
-def send_cancellation_notices(engagement_id):
-    """The reason for a cancellation, to the three parties."""
+def send_cancellation_notices(engagement_id, session_ids=()):
+    """
+    The reason for a cancellation, to the three parties: one notice each,
+    with one calendar file cancelling the meetings they were invited to.
+    """
     engagement = _engagement(engagement_id)
     change = engagement.status_changes.select_related("actor").latest("created_at")
+    cancelled = _cancelled(session_ids)
     return _notify(
         engagement,
         roles=PARTIES,
         occasion=f"cancellation:{engagement_id}",
         name="cancellation_notice",
-        context={"change": change},
+        context=lambda role: {"change": change, "sessions": _attended(cancelled, role)},
+        attachments=_ics_of_many(cancelled),
+    )
+
+
+@shared_task(**RETRY)
+def send_series_invitations(engagement_id, session_ids):
+    """
+    A series just booked: one message to each person invited, listing every
+    date, with one calendar file holding every meeting. A meeting cancelled
+    before this runs is left out (its own cancellation went, or goes, apart).
+    """
+    sessions = [
+        session
+        for session in _sessions(session_ids)
+        if session.status == CoachingSession.Status.PLANNED
+    ]
+    if not sessions:
+        return 0
+    return _notify(
+        _engagement(engagement_id),
+        roles=_roles_invited(sessions),
+        occasion=f"series:{engagement_id}:{_occasion_of(session_ids)}",
+        name="sessions_planned",
+        context=lambda role: {"sessions": _attended(sessions, role)},
+        attachments=_ics_of_many(sessions),
+    )
+
+
+@shared_task(**RETRY)
+def send_closing_cancellations(engagement_id, session_ids):
+    """
+    Entering the closing review cancelled the development sessions still
+    planned: one notice to each person invited, listing them, with one
+    calendar file cancelling them all.
+    """
+    cancelled = _cancelled(session_ids)
+    if not cancelled:
+        return 0
+    return _notify(
+        _engagement(engagement_id),
+        roles=_roles_invited(cancelled),
+        occasion=f"closing-cancelled:{engagement_id}:{_occasion_of(session_ids)}",
+        name="closing_sessions_cancelled",
+        context=lambda role: {"sessions": _attended(cancelled, role)},
+        attachments=_ics_of_many(cancelled),
     )
 
 

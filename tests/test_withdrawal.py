@@ -54,14 +54,21 @@ def test_withdrawal_stops_everything_but_keeps_the_signed_convention(
     cancelled = sessions.filter(status="cancelled")
     assert all(s.cancelled_by == coachee and s.sequence == 1 for s in cancelled)
     assert active.conventions.get().status == Convention.Status.SIGNED
-    notices = [m for m in mail.outbox if not m.attachments]
-    assert sorted(m.to[0] for m in notices) == sorted(
-        [active.coach.user.email, active.sponsor.email]
+    # One message per party: a neutral notice to the coach and the sponsor, a
+    # confirmation to the coachee.
+    assert sorted(m.to[0] for m in mail.outbox) == sorted(
+        [active.coach.user.email, active.coachee.email, active.sponsor.email]
     )
-    # The cancelled sessions leave the calendars of the coach and the coachee.
+    # The cancelled sessions leave the calendars of the coach and the coachee,
+    # in one file each; the sponsor attends none of them.
     cancellations = [m for m in mail.outbox if m.attachments]
-    assert len(cancellations) == 2 * 3
-    assert all("METHOD:CANCEL" in str(m.attachments[0][1]) for m in cancellations)
+    assert sorted(m.to[0] for m in cancellations) == sorted(
+        [active.coach.user.email, active.coachee.email]
+    )
+    for message in cancellations:
+        [(_name, content, _type)] = message.attachments
+        assert "METHOD:CANCEL" in str(content)
+        assert str(content).count("BEGIN:VEVENT") == 3
 
 
 def test_a_convention_waiting_for_signatures_is_voided(
@@ -88,7 +95,7 @@ def test_only_the_coach_learns_a_closing_session_is_welcome(
     client.force_login(coachee)
     with django_capture_on_commit_callbacks(execute=True):
         withdraw(client, active, closing_session_wanted="on")
-    by_recipient = {m.to[0]: m.body for m in mail.outbox if not m.attachments}
+    by_recipient = {m.to[0]: m.body for m in mail.outbox}
     coach_mail = by_recipient[active.coach.user.email]
     sponsor_mail = by_recipient[active.sponsor.email]
     assert coach_mail != sponsor_mail
@@ -103,8 +110,10 @@ def test_notices_are_sent_once_even_if_the_task_runs_twice(
 
     with django_capture_on_commit_callbacks(execute=True):
         engagement_withdraw(engagement=active, coachee=coachee)
-    assert send_withdrawal_notices(active.pk) == 0
-    assert len([m for m in mail.outbox if not m.attachments]) == 2
+    assert len(mail.outbox) == 3
+    cancelled = list(active.sessions.filter(status="cancelled").values_list("pk", flat=True))
+    assert send_withdrawal_notices(active.pk, False, cancelled) == 0
+    assert len(mail.outbox) == 3
 
 
 def test_withdrawing_twice_is_refused_and_changes_nothing(client, active, coachee):
@@ -142,9 +151,10 @@ def test_cancellation_needs_a_reason_and_informs_the_three_parties(
     engagement.refresh_from_db()
     assert engagement.status == Engagement.Status.CANCELLED
     assert engagement.sessions.get().status == CoachingSession.Status.CANCELLED
-    notices = [m for m in mail.outbox if not m.attachments]
-    assert len(notices) == 3
-    assert all("Poste supprimé" in m.body for m in notices)
+    # One notice per party, each cancelling the kickoff in their calendar.
+    assert len(mail.outbox) == 3
+    assert all("Poste supprimé" in m.body for m in mail.outbox)
+    assert all("METHOD:CANCEL" in str(m.attachments[0][1]) for m in mail.outbox)
 
 
 def test_cancellation_after_a_development_session_is_refused_with_a_message(

@@ -20,7 +20,7 @@ from ..models import ClosingReview, CoachingSession, Engagement, ObjectiveScore,
 from ..pdf import render_pdf
 from ..signing import seal_pdf
 from .reporting import objectives_unscored, reports_close_open, scores_create
-from .sessions import cancel_and_notify
+from .sessions import sessions_cancel_together
 
 Status = ClosingReview.Status
 
@@ -62,9 +62,14 @@ def closing_start(*, engagement: Engagement, coach: User, cancel_planned: bool) 
     with transaction.atomic():
         engagement = workflow.transition(engagement, "start_closing", actor=coach)
         if cancel_planned:
-            now = clock.now()
-            for session in planned_development_sessions(engagement):
-                cancel_and_notify(session, by=coach, late=False, now=now)
+            # One notice per person, with one calendar file, for them all.
+            cancelled = sessions_cancel_together(
+                planned_development_sessions(engagement).select_for_update(of=("self",)),
+                by=coach,
+                now=clock.now(),
+            )
+            if cancelled:
+                tasks.send_closing_cancellations.delay_on_commit(engagement.pk, cancelled)
         review, _created = ClosingReview.objects.get_or_create(engagement=engagement)
     return review
 

@@ -23,7 +23,7 @@ from ..models import (
 from .accounts import person_get_or_invite
 from .convention import convention_is_binding, convention_send, convention_void
 from .reporting import reports_close_open
-from .sessions import cancel_and_notify
+from .sessions import sessions_cancel_together
 
 
 @dataclass(frozen=True)
@@ -121,24 +121,29 @@ def engagement_open(
     return engagement
 
 
-def _stop_pending_work(engagement, *, by):
+def _stop_pending_work(engagement, *, by) -> list[int]:
     """
-    Cancel the sessions still to come (their parties get the calendar
-    cancellation), void a convention still waiting for signatures (one the
-    three parties have signed is binding: it is sealed and kept), and close
+    Cancel the sessions still to come (their ids are returned: the caller's
+    one notice to each party carries the calendar cancellation), void a
+    convention still waiting for signatures (one the three parties have
+    signed is binding: it is sealed and kept), and close
     a report still being written or approved (it is never released). A
     session that has already begun is left for the coach to record.
     """
     now = clock.now()
     # Locked (after the engagement): a cancellation or a move of the coachee
     # at the same moment waits, then finds the session no longer planned.
-    for session in engagement.sessions.select_for_update().filter(
-        status=CoachingSession.Status.PLANNED, starts_at__gt=now
-    ):
-        cancel_and_notify(session, by=by, late=False, now=now)
+    cancelled = sessions_cancel_together(
+        engagement.sessions.select_for_update().filter(
+            status=CoachingSession.Status.PLANNED, starts_at__gt=now
+        ),
+        by=by,
+        now=now,
+    )
     if not convention_is_binding(engagement):
         convention_void(engagement=engagement)
     reports_close_open(engagement=engagement)
+    return cancelled
 
 
 def engagement_withdraw(
@@ -157,8 +162,10 @@ def engagement_withdraw(
             # Lets the coach book one session with her (never the sponsor).
             engagement.closing_session_wanted = True
             engagement.save(update_fields=["closing_session_wanted", "updated_at"])
-        _stop_pending_work(engagement, by=coachee)
-        tasks.send_withdrawal_notices.delay_on_commit(engagement.pk, closing_session_wanted)
+        cancelled = _stop_pending_work(engagement, by=coachee)
+        tasks.send_withdrawal_notices.delay_on_commit(
+            engagement.pk, closing_session_wanted, cancelled
+        )
     return engagement
 
 
@@ -169,8 +176,8 @@ def engagement_cancel(*, engagement: Engagement, actor: User, reason: str) -> En
     """
     with transaction.atomic():
         engagement = workflow.transition(engagement, "cancel", actor=actor, reason=reason)
-        _stop_pending_work(engagement, by=actor)
-        tasks.send_cancellation_notices.delay_on_commit(engagement.pk)
+        cancelled = _stop_pending_work(engagement, by=actor)
+        tasks.send_cancellation_notices.delay_on_commit(engagement.pk, cancelled)
     return engagement
 
 

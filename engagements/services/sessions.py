@@ -254,7 +254,10 @@ def series_create(
         for session in sessions:
             session.engagement = engagement
             _save_placed(session)
-            tasks.send_session_invitations.delay_on_commit(session.pk)
+        # One message per person for the whole series, with one calendar file.
+        tasks.send_series_invitations.delay_on_commit(
+            engagement.pk, [session.pk for session in sessions]
+        )
     return sessions
 
 
@@ -324,11 +327,31 @@ def session_cancel(*, session: CoachingSession, user: User) -> CoachingSession:
     return session
 
 
+def sessions_cancel_together(sessions, *, by, now) -> list[int]:
+    """
+    Cancel ``sessions`` (locked by the caller, inside its transaction) as
+    one action: an ending or the closing review. No notice per session: the
+    caller sends one notice to each person, with one calendar file
+    cancelling them all. Not late: no party chose the moment. Returns their ids.
+    """
+    cancelled = []
+    for session in sessions:
+        _mark_cancelled(session, by=by, late=False, now=now)
+        cancelled.append(session.pk)
+    return cancelled
+
+
 def cancel_and_notify(session, *, by, late, now):
     """
     Mark ``session`` cancelled (inside the caller's transaction) and queue the
     calendar cancellation for everyone invited.
     """
+    _mark_cancelled(session, by=by, late=late, now=now)
+    tasks.send_session_invitations.delay_on_commit(session.pk)
+
+
+def _mark_cancelled(session, *, by, late, now):
+    """The session cancelled, its SEQUENCE raised for the calendar cancellation."""
     session.status = Status.CANCELLED
     session.cancelled_at = now
     session.cancelled_by = by
@@ -344,7 +367,6 @@ def cancel_and_notify(session, *, by, late, now):
             "updated_at",
         ]
     )
-    tasks.send_session_invitations.delay_on_commit(session.pk)
 
 
 def session_attendance_record(*, session: CoachingSession, coach: User, status: str):

@@ -6,10 +6,12 @@ from crispy_forms.helper import FormHelper
 from django import forms
 from django.contrib.auth import forms as auth_forms
 from django.core.exceptions import ValidationError
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
 
 from .models import (
+    CANCELLATION_MESSAGE_MAX_LENGTH,
     ClosingReview,
     Engagement,
     Format,
@@ -105,11 +107,23 @@ class EngagementOpenForm(_NoTagHelperMixin, forms.Form):
         label=_("Fees excluding tax (EUR)"), min_value=0, max_digits=10, decimal_places=2
     )
     language = forms.ChoiceField(
-        label=_("Language of the convention"), choices=Language.choices, initial=Language.FRENCH
+        label=_("Language of the engagement"),
+        choices=Language.choices,
+        initial=Language.FRENCH,
+        help_text=_(
+            "The convention's, and that of the invitations and e-mails of a coachee or "
+            "sponsor new to Trio (each can change it later)."
+        ),
+    )
+    # Shown only once a start date in the past was given (see ``clean``).
+    start_in_past_confirmed = forms.BooleanField(
+        label=_("Yes, this engagement started in the past"), required=False
     )
 
     def __init__(self, *args, organizations=None, **kwargs):
         super().__init__(*args, **kwargs)
+        # Whether the form asks to confirm a start date in the past.
+        self.asks_past_start = False
         if organizations is not None:
             # A coach chooses among his own client organizations, or names a new one.
             self.fields["organization"].queryset = organizations
@@ -126,6 +140,18 @@ class EngagementOpenForm(_NoTagHelperMixin, forms.Form):
         start, end = data.get("start_date"), data.get("end_date")
         if start and end and end <= start:
             self.add_error("end_date", _("The end date must be after the start date."))
+        # Often a slip (a year typed wrong): questioned, then accepted once confirmed.
+        if start and start < timezone.localdate():
+            self.asks_past_start = True
+            if not data.get("start_in_past_confirmed"):
+                self.add_error(
+                    "start_in_past_confirmed",
+                    _(
+                        "The start date, %(date)s, is in the past. Tick the box if the "
+                        "engagement really started then, or correct the date."
+                    )
+                    % {"date": date_format(start)},
+                )
         # That the coachee, the sponsor and the coach are three people is the
         # engagement's own rule (Engagement.clean and its constraints).
         return data
@@ -418,9 +444,25 @@ class RescheduleForm(_NoTagHelperMixin, forms.Form):
     duration_minutes = forms.IntegerField(label=_("Length (minutes)"), min_value=15, max_value=480)
 
 
-class AttendanceForm(forms.Form):
+class AttendanceForm(_NoTagHelperMixin, forms.Form):
     status = forms.ChoiceField(
-        choices=[("held", _("held")), ("missed", _("missed"))], widget=forms.HiddenInput
+        label=_("The session was"),
+        choices=[
+            ("held", _("held: the coachee came")),
+            ("missed", _("missed: the coachee did not come")),
+        ],
+        widget=forms.RadioSelect,
+        error_messages={"required": _("Attendance is either held or missed.")},
+    )
+
+
+class SessionCancelForm(_NoTagHelperMixin, forms.Form):
+    message = forms.CharField(
+        label=_("A message with the cancellation (optional)"),
+        widget=forms.Textarea(attrs={"rows": 3}),
+        max_length=CANCELLATION_MESSAGE_MAX_LENGTH,
+        required=False,
+        help_text=_("A few words, if you wish; no reason is needed."),
     )
 
 
@@ -474,6 +516,12 @@ class PasswordResetForm(auth_forms.PasswordResetForm):
 
         users = User.objects.filter(email__iexact=email.strip(), is_active=True)
         return [user for user in users if password_reset_claim(user=user)]
+
+    def send_mail(self, *args, **kwargs):
+        """In the person's own language, whatever screen the link was asked from."""
+        context = kwargs.get("context", args[2] if len(args) > 2 else {})
+        with translation.override(context["user"].language):
+            super().send_mail(*args, **kwargs)
 
 
 class ClosingStartForm(_NoTagHelperMixin, forms.Form):

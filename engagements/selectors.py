@@ -573,3 +573,27 @@ def hr_proposals_to_decide(user):
         .select_related("organization", "proposed_by")
         .order_by("created_at", "pk")
     )
+
+
+def coach_clashes(engagement, starts, duration_minutes):
+    """
+    For each of ``starts`` (a meeting of ``duration_minutes``), the coach's
+    meetings in any engagement that it would overlap: what booking refuses,
+    shown before booking. One query whatever the number of dates.
+    """
+    if not starts:
+        return []
+    length = timedelta(minutes=duration_minutes)
+    busy = list(
+        CoachingSession.objects.filter(
+            coach_id=engagement.coach_id,
+            status__in=[CoachingSession.Status.PLANNED, CoachingSession.Status.HELD],
+            starts_at__lt=max(starts) + length,
+            # No meeting lasts more than 8 hours (CoachingSession's constraint).
+            starts_at__gte=min(starts) - timedelta(hours=8),
+        ).select_related("engagement__coachee")
+    )
+    return [
+        [other for other in busy if other.starts_at < start + length and start < other.ends_at]
+        for start in starts
+    ]

@@ -75,6 +75,10 @@ POLICY = {
     "synthesis_pdf": only([]),
     "closing_scores": only(["coachee", "sponsor"]),
     "session_detail": only(["coach", "coachee"]),
+    # Confirmation pages: the world's session is planned and ahead. Its
+    # attendance cannot be recorded yet: the coach is sent back to the session.
+    "session_cancel": only(["coach", "coachee"]),
+    "session_attendance": only(["coach"], status=REDIRECT),
     "calendar_settings": only(["coach", "coachee", "sponsor", "hr", "other_coach", "other_hr"]),
     "calendar_feed": everyone(NOT_FOUND),  # public, but only with a live token
     # What is kept and for how long: anyone signed in; the own-data ZIP: coachees only.
@@ -95,8 +99,6 @@ POLICY = {
             "session_new",
             "series",
             "session_reschedule",
-            "session_cancel",
-            "session_attendance",
             "session_notes",
             "availability_request",
             "availability_save",

@@ -178,7 +178,7 @@ def test_the_coach_plans_twelve_sessions_with_a_preview(client, active, coach):
     }
     preview = client.post(reverse("series", args=[active.pk]), {**form, "action": "preview"})
     assert preview.status_code == 200
-    starts = [s.strftime("%Y-%m-%dT%H:%M") for s in preview.context["preview"]]
+    starts = [p["start"].strftime("%Y-%m-%dT%H:%M") for p in preview.context["preview"]]
     assert len(starts) == 12
     assert not active.sessions.exists()  # a preview saves nothing
     starts[0] = starts[0].replace("T09:30", "T14:00")  # adjusted before saving

@@ -82,6 +82,31 @@ def _refresh_attendance(report):
         setattr(report, field, value)
 
 
+def reports_attendance_refresh(*, engagement: Engagement, day: date) -> int:
+    """
+    After an attendance is recorded or corrected (the caller holds the
+    engagement's lock): the open report whose period covers ``day`` shows
+    the new figures, even while it awaits the coachee's approval, so that she
+    approves what is true. A released report is never changed.
+    """
+    refreshed = 0
+    for report in engagement.reports.filter(
+        status__in=Status.open(), period_start__lte=day, period_end__gte=day
+    ):
+        _refresh_attendance(report)
+        report.save(
+            update_fields=[
+                "sessions_held",
+                "sessions_missed",
+                "late_cancellations",
+                "hours_used",
+                "updated_at",
+            ]
+        )
+        refreshed += 1
+    return refreshed
+
+
 # -- writing (the coach) -------------------------------------------------------------
 
 

@@ -14,18 +14,22 @@ from django.db.models import Q
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 
-from .. import clock, permissions, tasks, workflow
+from .. import audit, clock, permissions, tasks, workflow
 from ..calendar import PARIS
 from ..errors import ApplicationError, NotAllowed
 from ..models import (
+    CANCELLATION_MESSAGE_MAX_LENGTH,
+    AuditEvent,
     CalendarFeed,
     Coach,
     CoachingSession,
     Engagement,
     PrivateNote,
     SharedSummary,
+    SponsorReport,
     User,
 )
+from .reporting import reports_attendance_refresh
 
 Kind = CoachingSession.Kind
 Status = CoachingSession.Status
@@ -312,18 +316,31 @@ def session_reschedule(
     return session
 
 
-def session_cancel(*, session: CoachingSession, user: User) -> CoachingSession:
+def session_cancel_check(*, session: CoachingSession, user: User) -> None:
+    """Refuse as ``session_cancel`` would, before its confirmation page is shown."""
+    _require_party_who_changes(session, user)
+
+
+def session_cancel(*, session: CoachingSession, user: User, message: str = "") -> CoachingSession:
     """
     Cancel a planned session (coach or coachee). Cancelled within the
-    convention's notice period, it counts as used.
+    convention's notice period, it counts as used. ``message``, optional,
+    reaches the other parties of the meeting with the cancellation e-mail.
     """
 
     _require_party_who_changes(session, user)
+    message = message.strip()
+    if len(message) > CANCELLATION_MESSAGE_MAX_LENGTH:
+        raise ApplicationError(
+            _("Keep the message under %(count)s characters.")
+            % {"count": CANCELLATION_MESSAGE_MAX_LENGTH}
+        )
     now = clock.now()
     with transaction.atomic():
         session = _locked_planned(session)
-        notice = timedelta(hours=session.engagement.cancellation_notice_hours)
-        cancel_and_notify(session, by=user, late=session.starts_at - now < notice, now=now)
+        session.cancellation_message = message
+        session.save(update_fields=["cancellation_message"])
+        cancel_and_notify(session, by=user, late=session.cancellation_is_late(now), now=now)
     return session
 
 
@@ -370,17 +387,90 @@ def _mark_cancelled(session, *, by, late, now):
 
 
 def session_attendance_record(*, session: CoachingSession, coach: User, status: str):
-    """The coach records whether a session that has begun was held or missed."""
+    """
+    The coach records whether a session that has begun was held or missed,
+    or corrects what he recorded: for ``ATTENDANCE_CORRECTION_DAYS`` after
+    recording it, and never once a report released to the sponsor covers the
+    session (a released report is never changed). Every recording and
+    correction goes to the audit log; the open report of the period follows.
+    """
     _require_coach(session.engagement, coach)
     if status not in (Status.HELD, Status.MISSED):
         raise ApplicationError(_("Attendance is either held or missed."))
-    if session.starts_at > clock.now():
-        raise ApplicationError(_("Attendance is recorded once the session has begun."))
-    if session.status == Status.CANCELLED:
-        raise ApplicationError(_("This session was cancelled."))
-    session.status = status
-    session.save(update_fields=["status", "updated_at"])
+    now = clock.now()
+    with transaction.atomic():
+        # Lock order: engagement, then session (a report is released under
+        # the engagement's lock: it cannot slip in between the check and the write).
+        engagement = Engagement.objects.select_for_update().get(pk=session.engagement_id)
+        session = (
+            CoachingSession.objects.select_for_update(of=("self",))
+            .select_related("engagement")
+            .get(pk=session.pk)
+        )
+        if session.starts_at > now:
+            raise ApplicationError(_("Attendance is recorded once the session has begun."))
+        if session.status == Status.CANCELLED:
+            raise ApplicationError(_("This session was cancelled."))
+        previous = session.status
+        if previous == status:
+            raise ApplicationError(
+                _("This session is already recorded as %(status)s.")
+                % {"status": session.get_status_display()}
+            )
+        if previous != Status.PLANNED:
+            _require_correctable(session, now)
+        session.status = status
+        fields = ["status", "updated_at"]
+        if previous == Status.PLANNED:
+            session.attendance_recorded_at = now
+            fields.append("attendance_recorded_at")
+        session.save(update_fields=fields)
+        reports_attendance_refresh(engagement=engagement, day=timezone.localdate(session.starts_at))
+        audit.log(
+            action=AuditEvent.Action.TRANSITION,
+            record_type="session_attendance",
+            record_id=session.pk,
+            actor=coach,
+            engagement=engagement,
+            detail={"from": previous, "to": status},
+            at=now,
+        )
     return session
+
+
+def _require_correctable(session, now):
+    """Refuse to correct an attendance past its period or told to the sponsor in a report."""
+    released = session.engagement.reports.filter(
+        status=SponsorReport.Status.RELEASED,
+        period_start__lte=timezone.localdate(session.starts_at),
+        period_end__gte=timezone.localdate(session.starts_at),
+    ).first()
+    if released is not None:
+        raise ApplicationError(
+            _(
+                "The report of %(start)s – %(end)s, released to the sponsor, covers this "
+                "session: its attendance can no longer be corrected."
+            )
+            % {
+                "start": formats.date_format(released.period_start),
+                "end": formats.date_format(released.period_end),
+            }
+        )
+    until = session.attendance_correctable_until
+    if now > until:
+        raise ApplicationError(
+            _("The attendance could be corrected until %(when)s; it is now final.")
+            % {"when": _when(until)}
+        )
+
+
+def attendance_correction_refusal(session) -> str:
+    """Why the coach can no longer correct the attendance of ``session``, or ''."""
+    try:
+        _require_correctable(session, clock.now())
+    except ApplicationError as error:
+        return " ".join(error.messages)
+    return ""
 
 
 def session_notes_save(

@@ -1,5 +1,6 @@
 """The schedule of an engagement, one session's page, and the calendar feed."""
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
 from django.core.exceptions import ValidationError
@@ -21,11 +22,12 @@ from ..forms import (
     PrivateNoteForm,
     RescheduleForm,
     SeriesForm,
+    SessionCancelForm,
     SessionForm,
     SharedNotesForm,
     validate_plausible_year,
 )
-from ..models import CalendarFeed, Role
+from ..models import CalendarFeed, CoachingSession, Role
 from ..services import sessions as service
 from .common import engagement_for_rule as _engagement_for
 from .common import show_refusal
@@ -66,6 +68,7 @@ def _render_schedule(
                 }
             ),
             "preview": preview,
+            "preview_clashes": sum(1 for item in preview or () if item["clashes"]),
             "availability_form": AvailabilityForm(
                 initial={"availability": engagement.coachee_availability}
             ),
@@ -98,14 +101,16 @@ def session_new(request, pk):
 def series(request, pk):
     """
     Plan a series in two steps: ``preview`` shows the computed dates, each
-    one editable; ``create`` books the dates as they were adjusted.
+    one editable and marked when it clashes with another meeting of the
+    coach; ``check`` marks the adjusted dates again; ``create`` books them.
     """
     engagement, roles = _engagement_for(request, pk, rule=permissions.can_manage_sessions)
     form = SeriesForm(request.POST)
     if not form.is_valid():
         return _render_schedule(request, engagement, roles, series_form=form)
     data = form.cleaned_data
-    if request.POST.get("action") != "create":
+    action = request.POST.get("action")
+    if action not in ("create", "check"):
         try:
             starts = service.series_plan(
                 first_day=data["first_day"],
@@ -117,7 +122,13 @@ def series(request, pk):
         except ValidationError as error:
             show_refusal(request, error, form=form)
             starts = None
-        return _render_schedule(request, engagement, roles, series_form=form, preview=starts)
+        return _render_schedule(
+            request,
+            engagement,
+            roles,
+            series_form=form,
+            preview=_preview(engagement, starts, data["duration_minutes"]),
+        )
     starts = []
     for value in request.POST.getlist("start"):
         try:
@@ -129,6 +140,9 @@ def series(request, pk):
             form.add_error(None, _("Each date of the series must be a valid date and time."))
             return _render_schedule(request, engagement, roles, series_form=form, preview=[])
         starts.append(timezone.make_aware(moment, PARIS) if timezone.is_naive(moment) else moment)
+    preview = _preview(engagement, starts, data["duration_minutes"])
+    if action == "check":
+        return _render_schedule(request, engagement, roles, series_form=form, preview=preview)
     try:
         created = service.series_create(
             engagement=engagement,
@@ -141,13 +155,23 @@ def series(request, pk):
         )
     except ValidationError as error:
         show_refusal(request, error, form=form)
-        return _render_schedule(request, engagement, roles, series_form=form, preview=starts)
+        return _render_schedule(request, engagement, roles, series_form=form, preview=preview)
     messages.success(
         request,
         _("%(count)s sessions planned; the invitations are on their way.")
         % {"count": len(created)},
     )
     return redirect("sessions", pk=engagement.pk)
+
+
+def _preview(engagement, starts, duration_minutes):
+    """The dates of a series to check, each with the coach's meetings it would overlap."""
+    if not starts:
+        return starts
+    clashes = selectors.coach_clashes(engagement, starts, duration_minutes)
+    return [
+        {"start": start, "clashes": found} for start, found in zip(starts, clashes, strict=True)
+    ]
 
 
 def _session(request, pk, session_id, rule):
@@ -181,6 +205,10 @@ def session_ics(request, pk, session_id):
 
 def _render_session(request, engagement, roles, session, *, reschedule_form=None):
     shared = getattr(session, "shared_summary", None)
+    attendance_recorded = session.status in (
+        CoachingSession.Status.HELD,
+        CoachingSession.Status.MISSED,
+    )
     note = (
         getattr(session, "private_note", None)
         if permissions.can_view_private_notes(roles)
@@ -195,6 +223,10 @@ def _render_session(request, engagement, roles, session, *, reschedule_form=None
             "is_coach": permissions.can_manage_sessions(roles),
             "can_view_private_notes": permissions.can_view_private_notes(roles),
             "started": session.starts_at <= timezone.now(),
+            "attendance_recorded": attendance_recorded,
+            "correction_refusal": service.attendance_correction_refusal(session)
+            if attendance_recorded and permissions.can_manage_sessions(roles)
+            else "",
             "reschedule_form": reschedule_form
             or RescheduleForm(
                 initial={
@@ -230,42 +262,152 @@ def session_reschedule(request, pk, session_id):
     return _render_session(request, engagement, roles, session, reschedule_form=form)
 
 
-@require_POST
+def _told_of_cancellation(engagement, roles, session):
+    """The other parties of the meeting, told by e-mail (the sponsor of a tripartite one only)."""
+    return [
+        {"person": engagement.party_for(role), "role": Role(role).label}
+        for role in permissions.meeting_parties(session)
+        if role not in roles
+    ]
+
+
+def _render_cancel(request, engagement, roles, session, *, form=None, late_since=False):
+    now = timezone.now()
+    counts = selectors.session_counts(engagement)
+    return render(
+        request,
+        "engagements/session_cancel.html",
+        {
+            "engagement": engagement,
+            "session": session,
+            "form": form or SessionCancelForm(),
+            "late": session.cancellation_is_late(now),
+            "late_since": late_since,
+            "deadline": session.cancellation_deadline,
+            "is_development": session.kind == CoachingSession.Kind.DEVELOPMENT,
+            "counts": counts,
+            "used_after": counts["used"] + 1,
+            "told": _told_of_cancellation(engagement, roles, session),
+        },
+    )
+
+
+@require_http_methods(["GET", "POST"])
 def session_cancel(request, pk, session_id):
-    engagement, _roles, session = _session(
+    """
+    GET: what a cancellation would do (who is told, whether it counts as
+    used), with an optional message. POST: cancel.
+    """
+    engagement, roles, session = _session(
         request, pk, session_id, permissions.can_change_own_sessions
     )
+    detail = redirect("session_detail", pk=engagement.pk, session_id=session.pk)
     try:
-        session = service.session_cancel(session=session, user=request.user)
+        service.session_cancel_check(session=session, user=request.user)
     except ValidationError as error:
         show_refusal(request, error)
+        return detail
+    if request.method == "GET":
+        return _render_cancel(request, engagement, roles, session)
+    form = SessionCancelForm(request.POST)
+    if not form.is_valid():
+        return _render_cancel(request, engagement, roles, session, form=form)
+    if request.POST.get("late") == "0" and session.cancellation_is_late(timezone.now()):
+        # The page said it would not count; it would now: ask again.
+        return _render_cancel(request, engagement, roles, session, form=form, late_since=True)
+    try:
+        session = service.session_cancel(
+            session=session, user=request.user, message=form.cleaned_data["message"]
+        )
+    except ValidationError as error:
+        show_refusal(request, error)
+        return detail
+    if session.cancelled_late and session.kind == CoachingSession.Kind.DEVELOPMENT:
+        messages.warning(
+            request,
+            _("Session cancelled within the notice period: it counts as used."),
+        )
     else:
-        if session.cancelled_late:
-            messages.warning(
-                request,
-                _("Session cancelled within the notice period: it counts as used."),
-            )
-        else:
-            messages.success(request, _("Session cancelled."))
+        messages.success(request, _("Session cancelled; the other parties have been told."))
     return redirect("sessions", pk=engagement.pk)
 
 
-@require_POST
+def _render_attendance(request, engagement, session, form):
+    counts = selectors.session_counts(engagement)
+    recorded = session.status in (CoachingSession.Status.HELD, CoachingSession.Status.MISSED)
+    return render(
+        request,
+        "engagements/session_attendance.html",
+        {
+            "engagement": engagement,
+            "session": session,
+            "form": form,
+            "correction": recorded,
+            "is_development": session.kind == CoachingSession.Kind.DEVELOPMENT,
+            "counts": counts,
+            # Recording (not correcting) a development session uses one more.
+            "used_after": counts["used"] + (0 if recorded else 1),
+            "correction_days": settings.ATTENDANCE_CORRECTION_DAYS,
+            "correctable_until": session.attendance_correctable_until,
+        },
+    )
+
+
+@require_http_methods(["GET", "POST"])
 def session_attendance(request, pk, session_id):
+    """
+    GET: what recording (or correcting) the attendance means, the choice
+    preselected by ``?status=``. POST: record it.
+    """
     engagement, _roles, session = _session(request, pk, session_id, permissions.can_manage_sessions)
+    detail = redirect("session_detail", pk=engagement.pk, session_id=session.pk)
+    if request.method == "GET":
+        refusal = _attendance_refusal(session)
+        if refusal:
+            messages.error(request, refusal)
+            return detail
+        wanted = request.GET.get("status")
+        if wanted not in ("held", "missed"):
+            wanted = None
+        if session.status in ("held", "missed"):
+            # A correction: the other choice, unless told otherwise.
+            wanted = wanted or ("missed" if session.status == "held" else "held")
+        return _render_attendance(
+            request, engagement, session, AttendanceForm(initial={"status": wanted})
+        )
     form = AttendanceForm(request.POST)
     if not form.is_valid():
-        messages.error(request, _("Attendance is either held or missed."))
+        return _render_attendance(request, engagement, session, form)
+    correction = session.status != CoachingSession.Status.PLANNED
+    try:
+        session = service.session_attendance_record(
+            session=session, coach=request.user, status=form.cleaned_data["status"]
+        )
+    except ValidationError as error:
+        show_refusal(request, error)
     else:
-        try:
-            service.session_attendance_record(
-                session=session, coach=request.user, status=form.cleaned_data["status"]
+        if correction:
+            messages.success(
+                request,
+                _("Attendance corrected: %(status)s.") % {"status": session.get_status_display()},
             )
-        except ValidationError as error:
-            show_refusal(request, error)
         else:
-            messages.success(request, _("Attendance recorded."))
-    return redirect("session_detail", pk=engagement.pk, session_id=session.pk)
+            messages.success(
+                request,
+                _("Attendance recorded: %(status)s.") % {"status": session.get_status_display()},
+            )
+    return detail
+
+
+def _attendance_refusal(session):
+    """Why the attendance of ``session`` cannot be recorded or corrected now, or ''."""
+    if session.status == CoachingSession.Status.CANCELLED:
+        return _("This session was cancelled.")
+    if session.starts_at > timezone.now():
+        return _("Attendance is recorded once the session has begun.")
+    if session.status != CoachingSession.Status.PLANNED:
+        return service.attendance_correction_refusal(session)
+    return ""
 
 
 @require_POST

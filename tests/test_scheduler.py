@@ -9,6 +9,13 @@ from .test_privacy import ended
 
 pytestmark = pytest.mark.django_db
 
+
+@pytest.fixture(autouse=True)
+def _keep_the_test_connection(monkeypatch):
+    """The scheduler's thread closes stale connections; a test's runs inside its transaction."""
+    monkeypatch.setattr(scheduler, "close_old_connections", lambda: None)
+
+
 PURGE = {"task": "engagements.tasks.purge_expired_session_notes", "schedule": 60}
 
 

@@ -1,7 +1,6 @@
 """PDF documents rendered from templates in ``templates/pdf/`` with WeasyPrint."""
 
 import functools
-import io
 
 from django.template.loader import render_to_string
 from django.utils import translation
@@ -19,28 +18,32 @@ def _url_fetcher():
     return URLFetcher(allowed_protocols={"data"})
 
 
-def render_pdf(template_name, context, *, language="fr") -> bytes:
+def render_html(template_name, context, *, language="fr") -> str:
+    with translation.override(language):
+        return render_to_string(template_name, context)
+
+
+def html_to_pdf(html) -> bytes:
     from weasyprint import HTML
 
-    with translation.override(language):
-        html = render_to_string(template_name, context)
     return HTML(string=html, url_fetcher=_url_fetcher()).write_pdf()
 
 
-def concatenate(*documents: bytes) -> bytes:
-    """One PDF made of the pages of ``documents``, in order."""
-    from pypdf import PdfWriter
-
-    writer = PdfWriter()
-    for document in documents:
-        writer.append(io.BytesIO(document))
-    out = io.BytesIO()
-    writer.write(out)
-    return out.getvalue()
+def render_pdf(template_name, context, *, language="fr") -> bytes:
+    return html_to_pdf(render_html(template_name, context, language=language))
 
 
-def convention_pdf(terms) -> bytes:
-    """The convention as sent for signature, from its frozen terms."""
+def convention_html(terms, *, final=None) -> str:
+    """
+    The convention from its frozen terms: as sent for signature, or, given
+    ``final`` (the filled signature blocks and the evidence annexes, see
+    ``services.convention.final_document``), as the final signed document,
+    one HTML document so that its pages are numbered continuously.
+    """
     language = terms.get("language", "fr")
     template = "pdf/convention_en.html" if language == "en" else "pdf/convention_fr.html"
-    return render_pdf(template, {"t": terms}, language=language)
+    return render_html(template, {"t": terms, "final": final}, language=language)
+
+
+def convention_pdf(terms, *, final=None) -> bytes:
+    return html_to_pdf(convention_html(terms, final=final))

@@ -286,7 +286,7 @@ def test_the_convention_reads_like_a_contract(sent, tmp_path):
         "Protection des données",
         "12 000,00 € HT",
         "Convention tripartite de coaching — v1",
-        "3/3",  # page numbers
+        "page 3 / 3",  # page numbers
     ]:
         assert expected in text, expected
 

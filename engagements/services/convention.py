@@ -7,7 +7,7 @@ import hashlib
 import hmac
 import secrets
 import unicodedata
-from datetime import UTC, timedelta
+from datetime import UTC, datetime, timedelta
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -28,7 +28,7 @@ from ..models import (
     SignatureChallenge,
     User,
 )
-from ..pdf import concatenate, convention_pdf, render_pdf
+from ..pdf import convention_html, convention_pdf, html_to_pdf
 from ..signing import seal_pdf
 
 SIGNING_ROLES = (Role.COACH, Role.COACHEE, Role.SPONSOR)
@@ -445,6 +445,9 @@ EVIDENCE_ROLE_LABELS = {
 }
 
 
+EVIDENCE_TIME_FORMAT = "%Y-%m-%d %H:%M:%S"
+
+
 def signatures_evidence(convention) -> list[dict]:
     """
     Each signature's evidence as the sealed document's appendices print it.
@@ -455,7 +458,7 @@ def signatures_evidence(convention) -> list[dict]:
         return convention.evidence
     language = convention.terms.get("language", "fr")
     role_labels = EVIDENCE_ROLE_LABELS.get(language, {})
-    utc = "%Y-%m-%d %H:%M:%S"
+    utc = EVIDENCE_TIME_FORMAT
     return [
         {
             "role": s.role,
@@ -470,29 +473,68 @@ def signatures_evidence(convention) -> list[dict]:
             "user_agent": s.user_agent,
             "consent_text": s.consent_text,
             "document_sha256": s.document_sha256,
+            "document_opened_at": s.document_opened_at.astimezone(UTC).strftime(utc)
+            if s.document_opened_at
+            else None,
         }
         for s in convention.signatures.select_related("signer").order_by("signed_at", "pk")
     ]
 
 
-def _evidence_pdf(convention, evidence) -> bytes:
-    language = convention.terms.get("language", "fr")
-    return render_pdf(
-        "pdf/evidence.html",
-        {
-            "signatures": evidence,
-            "version": convention.version,
-            "language": language,
-            "convention_title": convention.terms.get("title", ""),
+def final_document(convention: Convention, evidence: list[dict]) -> bytes:
+    """
+    The final document, before its seal: the convention with each party's
+    signature block filled in (name, role, when they signed, which annex
+    holds their evidence), then one evidence annex per signer, numbered
+    « page x / N » continuously across the whole.
+
+    Why the convention is rendered again rather than the signed file joined
+    to the annexes: the parties signed the exact bytes of
+    ``convention.document``, whose blocks are empty, and a PDF's pages cannot
+    be numbered across two documents without rewriting them. So the final
+    document is rendered in one WeasyPrint pass from the version's frozen
+    ``terms`` (the very data that produced the signed file, through the same
+    template) with the blocks filled and the evidence appended. It does not
+    claim to be the signed bytes: each annex states the SHA-256 of the
+    version signed (``Convention.document_sha256``, checked against the
+    stored original before sealing), and the original stays on file as
+    ``convention.document``, so anyone can match the two. One pass is also
+    cheaper than rendering the annexes apart and joining two PDFs. The
+    convention templates therefore belong to the versions sent with them:
+    their wording changes only for versions sent afterwards.
+
+    ``evidence`` is ``signatures_evidence(convention)``, kept on the
+    convention as ``Convention.evidence``: the annexes print those values.
+    """
+    return html_to_pdf(final_document_html(convention, evidence))
+
+
+def final_document_html(convention: Convention, evidence: list[dict]) -> str:
+    """The HTML of ``final_document`` (the benchmark renders it alone)."""
+    blocks = {}
+    for annex, item in enumerate(evidence, start=1):
+        signed_at = datetime.strptime(item["signed_at"], EVIDENCE_TIME_FORMAT)
+        blocks[item["role"]] = {
+            "name": item["name"],
+            "role_label": item["role_label"],
+            "signed_at": signed_at.replace(tzinfo=UTC),
+            "annex": annex,
+        }
+    return convention_html(
+        terms_for_display(convention.terms),
+        final={
+            "blocks": blocks,
+            "evidence": evidence,
+            "document_sha256": convention.document_sha256,
         },
-        language=language,
     )
 
 
 def convention_seal(*, convention_id: int) -> bool:
     """
-    Build the final document — the convention as signed plus one evidence
-    page per signer — seal it with the platform's PAdES signature, and start
+    Build the final document (``final_document``: the convention with its
+    signature blocks filled, then one evidence annex per signer, numbered
+    continuously), seal it with the platform's PAdES signature, and start
     the engagement. Idempotent: a convention already sealed is left alone.
     Returns True when this call sealed it.
     """
@@ -511,7 +553,7 @@ def convention_seal(*, convention_id: int) -> bool:
             raise ValidationError("The stored convention does not match its recorded SHA-256.")
         evidence = signatures_evidence(convention)
         final = seal_pdf(
-            concatenate(original, _evidence_pdf(convention, evidence)),
+            final_document(convention, evidence),
             reason=f"Convention v{convention.version} signed by the three parties",
         )
         convention.evidence = evidence

@@ -71,12 +71,12 @@ from engagements.models import (
     StatusChange,
     User,
 )
-from engagements.pdf import concatenate, convention_pdf
+from engagements.pdf import convention_pdf
 from engagements.services.convention import (
     CONSENT_TEXT,
     EVIDENCE_ROLE_LABELS,
-    _evidence_pdf,
     auth_method_text,
+    final_document,
     terms_for_display,
 )
 from engagements.signing import seal_pdf
@@ -895,8 +895,9 @@ class Builder:
         sha = hashlib.sha256(document).hexdigest()
         for item in convention.evidence:
             item["document_sha256"] = sha
+        convention.document_sha256 = sha
         sealed = seal_pdf(
-            concatenate(document, _evidence_pdf(convention, convention.evidence)),
+            final_document(convention, convention.evidence),
             reason="Convention v1 signed by the three parties",
         )
         return document, sealed
@@ -938,6 +939,7 @@ def evidence(convention, signatures):
             "user_agent": s.user_agent,
             "consent_text": s.consent_text,
             "document_sha256": "",
+            "document_opened_at": None,
         }
         for s in signatures
     ]

@@ -20,19 +20,25 @@ from ..models import (
 )
 
 
-def person_get_or_invite(*, email: str, first_name: str, last_name: str, invited_by: User) -> User:
+def person_get_or_invite(
+    *, email: str, first_name: str, last_name: str, invited_by: User, language: str
+) -> User:
     """
     The account for ``email``, created if needed. A new account has no
-    password: it receives an invitation with a one-time link to choose one.
-    An existing account is left as it is (names are not overwritten).
+    password: it receives an invitation with a one-time link to choose one,
+    in ``language`` (the engagement's, or the one chosen on the form), which
+    also becomes the person's, never the screen language of whoever invites
+    them. An existing account is left as it is (names and language are theirs).
     """
+    if language not in dict(settings.LANGUAGES):
+        raise ApplicationError(_("This language is not available."))
     email = User.objects.normalize_email(email).strip().lower()
     user = User.objects.filter(email=email).first()
     if user is not None:
         return user
     user = User(email=email, first_name=first_name.strip(), last_name=last_name.strip())
     user.set_unusable_password()
-    user.language = invited_by.language
+    user.language = language
     user.save()
     occasion = uuid.uuid4().hex
     tasks.send_invitation.delay_on_commit(user.pk, invited_by.pk, occasion)
@@ -60,12 +66,19 @@ def _hr_candidate_check(*, organization: Organization, email: str, actor: User) 
 
 
 def hr_grant(
-    *, organization: Organization, email: str, first_name: str, last_name: str, granted_by: User
+    *,
+    organization: Organization,
+    email: str,
+    first_name: str,
+    last_name: str,
+    granted_by: User,
+    language: str = settings.LANGUAGE_CODE,
 ) -> HRMembership:
     """
     Give HR access to ``organization``: only the practice owner or a person
     who already holds HR access to that organization may (DOMAIN.md). A new
-    person receives an invitation to choose a password.
+    person receives an invitation to choose a password, in ``language`` (the
+    practice's unless chosen: never the screen language of the granter).
     """
     if not Organization.objects.filter(
         permissions.hr_grantable_organizations(granted_by), pk=organization.pk
@@ -76,7 +89,11 @@ def hr_grant(
     email = _hr_candidate_check(organization=organization, email=email, actor=granted_by)
     with transaction.atomic():
         user = person_get_or_invite(
-            email=email, first_name=first_name, last_name=last_name, invited_by=granted_by
+            email=email,
+            first_name=first_name,
+            last_name=last_name,
+            invited_by=granted_by,
+            language=language,
         )
         membership, created = HRMembership.objects.get_or_create(
             user=user, organization=organization

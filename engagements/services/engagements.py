@@ -92,8 +92,10 @@ def engagement_open(
     The coach opens an engagement: the organization (existing or new), the
     coachee's and the sponsor's accounts (invited by e-mail if they have
     none), and the engagement in draft, all in one transaction. Invitations
-    leave only once it is committed.
+    leave only once it is committed, in the engagement's language, which new
+    accounts take too (not the coach's screen language).
     """
+    language = terms.get("language", Language.FRENCH)
     with transaction.atomic():
         if organization is None:
             name = new_organization_name.strip()
@@ -107,6 +109,7 @@ def engagement_open(
                 first_name=person.first_name,
                 last_name=person.last_name,
                 invited_by=coach.user,
+                language=language,
             )
         engagement = engagement_create(
             coach=coach,

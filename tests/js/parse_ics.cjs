@@ -1,5 +1,6 @@
 // Parse an .ics file with ical.js (an independent implementation) and print
-// each event's UID, SEQUENCE, status and UTC times as JSON, for the tests.
+// each event's UID, SEQUENCE, status and UTC times as JSON (with the METHOD and
+// how many VTIMEZONEs the file holds), for the tests. A file may hold several events.
 const fs = require("fs");
 const ICAL = require("../../node_modules/ical.js/dist/ical.es5.cjs");
 
@@ -20,4 +21,10 @@ const events = calendar.getAllSubcomponents("vevent").map((component) => {
     location: event.location,
   };
 });
-console.log(JSON.stringify({ method: calendar.getFirstPropertyValue("method"), events }));
+console.log(
+  JSON.stringify({
+    method: calendar.getFirstPropertyValue("method"),
+    timezones: calendar.getAllSubcomponents("vtimezone").length,
+    events,
+  }),
+);

@@ -135,6 +135,7 @@ def test_an_invited_person_chooses_a_password_once_and_lands_on_their_portal(
             first_name="Nina",
             last_name="Nouvelle",
             invited_by=engagement.coach.user,
+            language="fr",
         )
     factories.EngagementFactory(coachee=user, organization=engagement.organization)
     assert not user.has_usable_password()
@@ -165,7 +166,11 @@ def test_an_expired_invitation_is_refused(
     settings.INVITATION_TIMEOUT = -1
     with django_capture_on_commit_callbacks(execute=True):
         person_get_or_invite(
-            email="late@example.com", first_name="L", last_name="Ate", invited_by=coach
+            email="late@example.com",
+            first_name="L",
+            last_name="Ate",
+            invited_by=coach,
+            language="fr",
         )
     path = _link(mail.outbox[0]).replace("http://127.0.0.1:8000", "")
     response = client.get(path, follow=True)
@@ -174,11 +179,12 @@ def test_an_expired_invitation_is_refused(
 
 def test_inviting_someone_who_has_an_account_changes_nothing(coach, coachee):
     same = person_get_or_invite(
-        email=coachee.email, first_name="Autre", last_name="Nom", invited_by=coach
+        email=coachee.email, first_name="Autre", last_name="Nom", invited_by=coach, language="en"
     )
     assert same == coachee
     coachee.refresh_from_db()
     assert coachee.first_name != "Autre"
+    assert coachee.language == "fr"  # theirs, not the one an inviter would give
     assert mail.outbox == []
 
 

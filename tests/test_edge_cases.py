@@ -267,7 +267,11 @@ def test_reading_reports_and_the_closing_review_is_logged(client, engagement_in,
 
 def test_someone_whose_invitation_expired_can_still_choose_a_password(client, coach):
     user = accounts.person_get_or_invite(
-        email="late.joiner@example.com", first_name="L", last_name="J", invited_by=coach
+        email="late.joiner@example.com",
+        first_name="L",
+        last_name="J",
+        invited_by=coach,
+        language="fr",
     )
     mail.outbox.clear()
     client.post(reverse("password_reset"), {"email": "late.joiner@example.com"})

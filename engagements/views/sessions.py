@@ -328,7 +328,7 @@ def session_cancel(request, pk, session_id):
             _("Session cancelled within the notice period: it counts as used."),
         )
     else:
-        messages.success(request, _("Session cancelled; the other parties have been told."))
+        messages.success(request, _("Session cancelled."))
     return redirect("sessions", pk=engagement.pk)
 
 
@@ -386,16 +386,9 @@ def session_attendance(request, pk, session_id):
     except ValidationError as error:
         show_refusal(request, error)
     else:
-        if correction:
-            messages.success(
-                request,
-                _("Attendance corrected: %(status)s.") % {"status": session.get_status_display()},
-            )
-        else:
-            messages.success(
-                request,
-                _("Attendance recorded: %(status)s.") % {"status": session.get_status_display()},
-            )
+        messages.success(
+            request, _("Attendance corrected.") if correction else _("Attendance recorded.")
+        )
     return detail
 
 

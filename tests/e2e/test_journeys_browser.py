@@ -265,6 +265,10 @@ def test_from_a_new_engagement_to_the_final_synthesis(
         coach.fill(f"input[name={prefix}_job_title]", job)
     shoot(coach, "engagement-new")
     click(coach, button(coach, "Créer et inviter"))
+    # It started two weeks ago: the form asks to confirm a start in the past.
+    assert_accessible(coach)
+    coach.check("input[name=start_in_past_confirmed]")
+    click(coach, button(coach, "Créer et inviter"))
     engagement = Engagement.objects.get(coachee__email=COACHEE)
     assert path_of(coach, live_server) == engagement.get_absolute_url()
     assert engagement.status == Engagement.Status.DRAFT
@@ -373,7 +377,11 @@ def test_from_a_new_engagement_to_the_final_synthesis(
     coach.reload()
     click(coach, coach.locator(f"a[href$='/seances/{held.pk}/']"))
     assert_accessible(coach)
-    click(coach, button(coach, "Réalisée"))
+    # Recording it is confirmed on a page of its own, the choice preselected.
+    click(coach, link(coach, "Réalisée"))
+    assert_accessible(coach)
+    assert coach.locator("input[name=status][value=held]").is_checked()
+    click(coach, coach.locator("main form button[type=submit]"))
     assert "Présence enregistrée." in coach.content()
     held.refresh_from_db()
     assert held.status == CoachingSession.Status.HELD

@@ -568,3 +568,21 @@ class SynthesisValidateForm(forms.Form):
         self.fields["shared_parts"].choices = [
             (name, label) for name, label, _text, _shared in review.parts()
         ]
+
+
+class OrganizationDetailsForm(_NoTagHelperMixin, forms.Form):
+    """The client organization's details that the convention prints."""
+
+    registration_number = forms.CharField(
+        label=_("Registration number (SIRET)"),
+        max_length=40,
+        required=False,
+        help_text=_("As it appears on the organization's official documents."),
+    )
+    address = forms.CharField(
+        label=_("Address"),
+        max_length=600,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text=_("As the convention prints it, six lines at most."),
+    )

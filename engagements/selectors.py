@@ -35,6 +35,7 @@ from .models import (
     Engagement,
     HRMembership,
     HRProposal,
+    Notification,
     Objective,
     ObjectiveScore,
     Organization,
@@ -597,3 +598,49 @@ def coach_clashes(engagement, starts, duration_minutes):
         [other for other in busy if other.starts_at < start + length and start < other.ends_at]
         for start in starts
     ]
+
+
+# -- invitations -------------------------------------------------------------
+
+
+def invitation_statuses(engagement, roles):
+    """
+    For the coach: whether the coachee and the sponsor accepted their
+    invitation (chose a password), when it last went out, and when it may be
+    sent again (one resend per person and hour). Nobody else sees it. One
+    query, whatever the number of invitations sent.
+    """
+    if not permissions.can_manage_engagement(roles):
+        return []
+    from .services.accounts import INVITATION_RESEND_INTERVAL
+
+    people = {role: engagement.party_for(role) for role in (Role.COACHEE, Role.SPONSOR)}
+    sent = {
+        row["recipient_id"]: row
+        for row in Notification.objects.filter(
+            recipient__in=[p.pk for p in people.values()], key__startswith="invitation:"
+        )
+        .values("recipient_id")
+        .annotate(
+            last_sent_at=Max("sent_at"),
+            last_resend_at=Max("created_at", filter=Q(key__contains=":resend-")),
+        )
+    }
+    now = timezone.now()
+    statuses = []
+    for role, person in people.items():
+        row = sent.get(person.pk, {})
+        resend_at = row.get("last_resend_at")
+        next_resend_at = resend_at + INVITATION_RESEND_INTERVAL if resend_at else None
+        statuses.append(
+            {
+                "role": role,
+                "person": person,
+                "accepted": person.has_usable_password(),
+                "last_sent_at": row.get("last_sent_at"),
+                "next_resend_at": next_resend_at
+                if next_resend_at and next_resend_at > now
+                else None,
+            }
+        )
+    return statuses

@@ -4,7 +4,7 @@ from django.urls import path, reverse_lazy
 
 from . import views
 from .forms import PasswordResetForm
-from .views import closing, convention, exports, kickoff, privacy, reporting, sessions
+from .views import closing, convention, exports, kickoff, parties, privacy, reporting, sessions
 
 public = login_not_required
 
@@ -94,6 +94,16 @@ urlpatterns = [
         "accompagnements/<int:pk>/annulation/",
         views.engagement_cancel_view,
         name="engagement_cancel",
+    ),
+    path(
+        "accompagnements/<int:pk>/organisation/",
+        parties.organization_details,
+        name="organization_details",
+    ),
+    path(
+        "accompagnements/<int:pk>/invitations/<str:role>/renvoi/",
+        parties.invitation_resend_view,
+        name="invitation_resend",
     ),
     # Kickoff
     path(

@@ -62,6 +62,8 @@ POLICY = {
     "convention_document": only(["coach", "coachee", "sponsor", "hr"]),
     "convention_signed_document": only(["coach", "coachee", "sponsor", "hr"]),
     "engagement_terms": only(["coach"]),
+    # The world is active: its convention is signed, the coach is sent back.
+    "organization_details": only(["coach"], status=REDIRECT),
     "sessions": only(["coach", "coachee"]),
     # The world's report is released: the three parties read it, nobody edits it.
     "report_new": only(["coach"]),
@@ -111,6 +113,7 @@ POLICY = {
             "synthesis_issue",
             "hr_proposal_confirm",
             "hr_proposal_decline",
+            "invitation_resend",
         ]
     },
 }
@@ -138,6 +141,8 @@ POST_POLICY = {
     "engagement_cancel": ["coach", "sponsor"],
     "kickoff_schedule": ["coach"],
     "engagement_terms": ["coach"],
+    "organization_details": ["coach"],
+    "invitation_resend": ["coach"],
     "session_new": ["coach"],
     "series": ["coach"],
     "session_reschedule": ["coach", "coachee"],
@@ -191,6 +196,8 @@ def url_for(name, engagement):
         kwargs["report_id"] = engagement.reports.get().pk
     if "proposal_id" in pattern:
         kwargs["proposal_id"] = engagement.organization.hr_proposals.get().pk
+    if "role" in pattern:
+        kwargs["role"] = "coachee"
     if "token" in pattern and "uidb64" not in pattern:
         kwargs["token"] = "not-a-live-token"
     return reverse(name, kwargs=kwargs)

@@ -6,6 +6,7 @@ from datetime import timedelta
 from django.conf import settings
 from django.db import transaction
 from django.db.models import Q
+from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 
 from .. import clock, permissions, tasks
@@ -16,6 +17,7 @@ from ..models import (
     HRProposal,
     Notification,
     Organization,
+    Role,
     User,
 )
 
@@ -213,3 +215,61 @@ def user_set_language(*, user: User, language: str) -> None:
     if user.language != language:
         user.language = language
         user.save(update_fields=["language"])
+
+
+INVITATION_RESEND_INTERVAL = timedelta(hours=1)
+
+
+def invitation_resend(*, engagement, role: str, by: User) -> User:
+    """
+    The coach sends the invitation again to the coachee or the sponsor of
+    ``engagement`` who has not accepted it yet (chosen a password). Each click
+    is its own occasion, so it goes out exactly once however often its task
+    runs; at most one resend per person and hour. The claim is recorded under
+    the person's lock, before the task runs, so that two clicks at once
+    cannot both pass.
+    """
+    if Role.COACH not in engagement.roles_of(by):
+        raise NotAllowed(_("Only the coach of the engagement resends an invitation."))
+    if role not in (Role.COACHEE, Role.SPONSOR):
+        raise ApplicationError(_("Invitations go to the coachee and the sponsor."))
+    person = engagement.party_for(role)
+    now = clock.now()
+    with transaction.atomic():
+        person = User.objects.select_for_update().get(pk=person.pk)
+        if person.has_usable_password():
+            raise ApplicationError(
+                _("%(person)s has already accepted the invitation.") % {"person": person}
+            )
+        if not person.is_active:
+            raise ApplicationError(
+                _("The account of %(person)s is closed.") % {"person": person}
+            )
+        last = (
+            Notification.objects.filter(
+                recipient=person, key__startswith=f"invitation:{person.pk}:resend-"
+            )
+            .order_by("-created_at")
+            .values_list("created_at", flat=True)
+            .first()
+        )
+        if last is not None and last > now - INVITATION_RESEND_INTERVAL:
+            raise ApplicationError(
+                _(
+                    "The invitation was sent again to %(person)s less than an hour ago. "
+                    "You can resend it from %(time)s."
+                )
+                % {
+                    "person": person,
+                    "time": formats.time_format(
+                        timezone.localtime(last + INVITATION_RESEND_INTERVAL), "TIME_FORMAT"
+                    ),
+                }
+            )
+        occasion = f"resend-{uuid.uuid4().hex}"
+        # The e-mail's own once-only record, made now: it dates the resend.
+        Notification.objects.create(
+            key=f"invitation:{person.pk}:{occasion}", recipient=person, engagement=engagement
+        )
+        tasks.send_invitation.delay_on_commit(person.pk, by.pk, occasion)
+    return person

@@ -4,6 +4,7 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
@@ -19,6 +20,7 @@ from ..models import (
     Organization,
     Role,
     User,
+    validate_single_line,
 )
 from .accounts import person_get_or_invite
 from .convention import convention_is_binding, convention_send, convention_void
@@ -218,3 +220,76 @@ def engagement_terms_update(*, engagement: Engagement, coach: User, **terms) -> 
         if engagement.conventions.filter(status=Convention.Status.SENT).exists():
             convention_send(engagement=engagement, coach=coach)
     return engagement
+
+
+ADDRESS_MAX_LINES = 6
+ADDRESS_MAX_LINE_LENGTH = 100
+
+
+def _clean_address(address: str) -> str:
+    """An address as the convention prints it: a few lines of printable text."""
+    lines = [" ".join(line.split()) for line in address.replace("\r\n", "\n").split("\n")]
+    lines = [line for line in lines if line]
+    for line in lines:
+        validate_single_line(line)
+    if len(lines) > ADDRESS_MAX_LINES:
+        raise ApplicationError(
+            {
+                "address": _("An address fits on %(count)s lines at most.")
+                % {"count": ADDRESS_MAX_LINES}
+            }
+        )
+    if any(len(line) > ADDRESS_MAX_LINE_LENGTH for line in lines):
+        raise ApplicationError(
+            {
+                "address": _("Each line of the address holds %(count)s characters at most.")
+                % {"count": ADDRESS_MAX_LINE_LENGTH}
+            }
+        )
+    return "\n".join(lines)
+
+
+def organization_details_update(
+    *, engagement: Engagement, coach: User, registration_number: str, address: str
+) -> Organization:
+    """
+    The coach completes the client organization's details that the
+    convention prints (registration number, address), while the convention
+    of ``engagement`` can still change. The next version sent takes them (a
+    version out for signature is replaced by a new one, as for the terms);
+    versions already signed, here or in the organization's other
+    engagements, keep the details they were signed with (frozen terms).
+    """
+    if Role.COACH not in engagement.roles_of(coach):
+        raise NotAllowed(_("Only the coach of the engagement completes its organization."))
+    registration_number = registration_number.strip()
+    try:
+        validate_single_line(registration_number)
+    except ValidationError as error:
+        raise ApplicationError({"registration_number": error.messages}) from None
+    try:
+        address = _clean_address(address)
+    except ApplicationError:
+        raise
+    except ValidationError as error:
+        raise ApplicationError({"address": error.messages}) from None
+    with transaction.atomic():
+        engagement = Engagement.objects.select_for_update().get(pk=engagement.pk)
+        workflow.require(engagement, "edit_terms")
+        if convention_is_binding(engagement):
+            raise ApplicationError(_("The three parties have signed: the convention is binding."))
+        organization = Organization.objects.select_for_update().get(
+            pk=engagement.organization_id
+        )
+        changed = (organization.registration_number, organization.address) != (
+            registration_number,
+            address,
+        )
+        organization.registration_number = registration_number
+        organization.address = address
+        organization.full_clean()
+        if changed:
+            organization.save(update_fields=["registration_number", "address"])
+            if engagement.conventions.filter(status=Convention.Status.SENT).exists():
+                convention_send(engagement=engagement, coach=coach)
+    return organization

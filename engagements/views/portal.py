@@ -245,6 +245,7 @@ def engagement_detail(request, pk):
             "can_sign": can_sign,
             "sign_version": sign_version,
             "can_manage": permissions.can_manage_engagement(roles),
+            "invitations": selectors.invitation_statuses(engagement, roles),
             "can_edit_objectives": permissions.can_edit_objectives(roles),
             "closing_review": closing_review,
             "can_view_closing_review": permissions.can_view_closing_review(roles),

@@ -457,28 +457,32 @@ def signatures_evidence(convention) -> list[dict]:
     if convention.evidence:
         return convention.evidence
     language = convention.terms.get("language", "fr")
-    role_labels = EVIDENCE_ROLE_LABELS.get(language, {})
-    utc = EVIDENCE_TIME_FORMAT
     return [
-        {
-            "role": s.role,
-            "name": s.signer.get_full_name() or s.signer.email,
-            "email": s.signer.email,
-            "role_label": role_labels.get(s.role, s.role),
-            "typed_name": s.typed_name,
-            "signed_at": s.signed_at.astimezone(UTC).strftime(utc),
-            "authenticated_at": s.authenticated_at.astimezone(UTC).strftime(utc),
-            "auth_method": s.auth_method,
-            "ip_address": s.ip_address,
-            "user_agent": s.user_agent,
-            "consent_text": s.consent_text,
-            "document_sha256": s.document_sha256,
-            "document_opened_at": s.document_opened_at.astimezone(UTC).strftime(utc)
-            if s.document_opened_at
-            else None,
-        }
-        for s in convention.signatures.select_related("signer").order_by("signed_at", "pk")
+        signature_evidence(signature, language)
+        for signature in convention.signatures.select_related("signer").order_by("signed_at", "pk")
     ]
+
+
+def signature_evidence(s: Signature, language: str) -> dict:
+    """One signature's evidence, as its appendix prints it (times in UTC)."""
+    utc = EVIDENCE_TIME_FORMAT
+    return {
+        "role": s.role,
+        "name": s.signer.get_full_name() or s.signer.email,
+        "email": s.signer.email,
+        "role_label": EVIDENCE_ROLE_LABELS.get(language, {}).get(s.role, s.role),
+        "typed_name": s.typed_name,
+        "signed_at": s.signed_at.astimezone(UTC).strftime(utc),
+        "authenticated_at": s.authenticated_at.astimezone(UTC).strftime(utc),
+        "auth_method": s.auth_method,
+        "ip_address": s.ip_address,
+        "user_agent": s.user_agent,
+        "consent_text": s.consent_text,
+        "document_sha256": s.document_sha256,
+        "document_opened_at": s.document_opened_at.astimezone(UTC).strftime(utc)
+        if s.document_opened_at
+        else None,
+    }
 
 
 def final_document(convention: Convention, evidence: list[dict]) -> bytes:

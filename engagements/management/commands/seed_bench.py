@@ -35,7 +35,7 @@ import hashlib
 import math
 import secrets
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, time, timedelta
+from datetime import datetime, time, timedelta
 from decimal import Decimal
 
 from django.conf import settings
@@ -74,9 +74,9 @@ from engagements.models import (
 from engagements.pdf import convention_pdf
 from engagements.services.convention import (
     CONSENT_TEXT,
-    EVIDENCE_ROLE_LABELS,
     auth_method_text,
     final_document,
+    signature_evidence,
     terms_for_display,
 )
 from engagements.signing import seal_pdf
@@ -923,26 +923,7 @@ class Builder:
 def evidence(convention, signatures):
     """What ``services.convention.signatures_evidence`` keeps, from unsaved signatures."""
     language = convention.terms.get("language", "fr")
-    labels = EVIDENCE_ROLE_LABELS.get(language, {})
-    utc = "%Y-%m-%d %H:%M:%S"
-    return [
-        {
-            "role": s.role,
-            "name": s.signer.get_full_name() or s.signer.email,
-            "email": s.signer.email,
-            "role_label": labels.get(s.role, s.role),
-            "typed_name": s.typed_name,
-            "signed_at": s.signed_at.astimezone(UTC).strftime(utc),
-            "authenticated_at": s.authenticated_at.astimezone(UTC).strftime(utc),
-            "auth_method": s.auth_method,
-            "ip_address": s.ip_address,
-            "user_agent": s.user_agent,
-            "consent_text": s.consent_text,
-            "document_sha256": "",
-            "document_opened_at": None,
-        }
-        for s in signatures
-    ]
+    return [signature_evidence(signature, language) for signature in signatures]
 
 
 def store(name, content):

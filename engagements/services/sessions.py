@@ -402,10 +402,11 @@ def session_attendance_record(*, session: CoachingSession, coach: User, status: 
         # Lock order: engagement, then session (a report is released under
         # the engagement's lock: it cannot slip in between the check and the write).
         engagement = Engagement.objects.select_for_update().get(pk=session.engagement_id)
-        session = (
+        given, session = (
+            session,
             CoachingSession.objects.select_for_update(of=("self",))
             .select_related("engagement")
-            .get(pk=session.pk)
+            .get(pk=session.pk),
         )
         if session.starts_at > now:
             raise ApplicationError(_("Attendance is recorded once the session has begun."))
@@ -425,6 +426,8 @@ def session_attendance_record(*, session: CoachingSession, coach: User, status: 
             session.attendance_recorded_at = now
             fields.append("attendance_recorded_at")
         session.save(update_fields=fields)
+        for field in fields:  # the caller's instance tells the outcome too
+            setattr(given, field, getattr(session, field))
         reports_attendance_refresh(engagement=engagement, day=timezone.localdate(session.starts_at))
         audit.log(
             action=AuditEvent.Action.TRANSITION,

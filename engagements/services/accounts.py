@@ -242,9 +242,7 @@ def invitation_resend(*, engagement, role: str, by: User) -> User:
                 _("%(person)s has already accepted the invitation.") % {"person": person}
             )
         if not person.is_active:
-            raise ApplicationError(
-                _("The account of %(person)s is closed.") % {"person": person}
-            )
+            raise ApplicationError(_("The account of %(person)s is closed.") % {"person": person})
         last = (
             Notification.objects.filter(
                 recipient=person, key__startswith=f"invitation:{person.pk}:resend-"

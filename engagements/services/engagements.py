@@ -278,9 +278,7 @@ def organization_details_update(
         workflow.require(engagement, "edit_terms")
         if convention_is_binding(engagement):
             raise ApplicationError(_("The three parties have signed: the convention is binding."))
-        organization = Organization.objects.select_for_update().get(
-            pk=engagement.organization_id
-        )
+        organization = Organization.objects.select_for_update().get(pk=engagement.organization_id)
         changed = (organization.registration_number, organization.address) != (
             registration_number,
             address,

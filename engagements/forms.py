@@ -58,7 +58,12 @@ class DateInput(forms.DateInput):
 
 
 class _NoTagHelperMixin:
-    """Crispy renders fields only; templates own <form>, CSRF and buttons."""
+    """
+    Crispy renders fields only; templates own <form>, CSRF, buttons and the
+    form's own errors (templates/bootstrap5/errors.html leaves them out).
+    """
+
+    errors_shown_by_page = True
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

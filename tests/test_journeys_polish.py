@@ -150,3 +150,40 @@ def test_make_run_points_links_where_the_demo_is_served_and_runs_the_periodic_jo
     makefile = (ROOT / "Makefile").read_text()
     assert "run: export SITE_URL ?= http://$(HOST):$(PORT)" in makefile
     assert "manage.py serve $(HOST):$(PORT)" in makefile
+
+
+# -- an error is shown once ------------------------------------------------------------
+
+
+PAGE_AND_CRISPY = (
+    "{% load crispy_forms_tags %}"
+    '{% if form.non_field_errors %}<div>{{ form.non_field_errors|join:" " }}</div>{% endif %}'
+    "{% crispy form %}"
+)
+
+
+def test_a_form_error_is_shown_once_on_our_pages_and_still_shown_by_crispy_elsewhere():
+    from django.contrib.auth.forms import AuthenticationForm
+    from django.template import engines
+
+    from engagements.forms import WithdrawForm
+
+    ours = WithdrawForm(data={})
+    ours.is_valid()
+    ours.add_error(None, "ERROR-MARKER")
+    page = engines["django"].from_string(PAGE_AND_CRISPY).render({"form": ours})
+    assert page.count("ERROR-MARKER") == 1
+
+    login = AuthenticationForm(data={"username": "", "password": ""})
+    login.is_valid()  # required fields missing: nothing is authenticated
+    login.add_error(None, "ERROR-MARKER")
+    alone = engines["django"].from_string("{% load crispy_forms_tags %}{% crispy form %}")
+    assert alone.render({"form": login}).count("ERROR-MARKER") == 1
+
+
+def test_every_page_with_one_of_our_forms_shows_its_errors_itself():
+    """Crispy leaves our forms' own errors to the page: each page must show them."""
+    for path in (ROOT / "templates" / "engagements").glob("*.html"):
+        text = path.read_text()
+        if "{% crispy form %}" in text:
+            assert "form.non_field_errors" in text, path.name

@@ -337,9 +337,10 @@ def session_cancel(*, session: CoachingSession, user: User, message: str = "") -
         )
     now = clock.now()
     with transaction.atomic():
+        # The lock order of every change to a meeting: coach, then session.
+        _lock_coach_calendar(session.engagement)
         session = _locked_planned(session)
         session.cancellation_message = message
-        session.save(update_fields=["cancellation_message"])
         cancel_and_notify(session, by=user, late=session.cancellation_is_late(now), now=now)
     return session
 
@@ -380,6 +381,7 @@ def _mark_cancelled(session, *, by, late, now):
             "cancelled_at",
             "cancelled_by",
             "cancelled_late",
+            "cancellation_message",
             "sequence",
             "updated_at",
         ]

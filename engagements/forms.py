@@ -9,6 +9,7 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone, translation
 from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from .models import (
     CANCELLATION_MESSAGE_MAX_LENGTH,
@@ -405,14 +406,16 @@ class SignatureForm(_NoTagHelperMixin, forms.Form):
             self.fields["consent"].label = consent_text
 
 
+# Their own context: a list starts with a capital in French, a date's
+# weekday does not (« le mardi 15 décembre »), and both share Django's msgids.
 WEEKDAYS = [
-    (0, _("Monday")),
-    (1, _("Tuesday")),
-    (2, _("Wednesday")),
-    (3, _("Thursday")),
-    (4, _("Friday")),
-    (5, _("Saturday")),
-    (6, _("Sunday")),
+    (0, pgettext_lazy("weekday in a list", "Monday")),
+    (1, pgettext_lazy("weekday in a list", "Tuesday")),
+    (2, pgettext_lazy("weekday in a list", "Wednesday")),
+    (3, pgettext_lazy("weekday in a list", "Thursday")),
+    (4, pgettext_lazy("weekday in a list", "Friday")),
+    (5, pgettext_lazy("weekday in a list", "Saturday")),
+    (6, pgettext_lazy("weekday in a list", "Sunday")),
 ]
 
 

@@ -15,7 +15,7 @@ def render(source, **context):
     "source, expected",
     [
         ('{{ d|date:"j F Y" }}', "1er décembre 2026"),
-        ('{{ d|date:"l j F Y, H:i" }}', "Mardi 1er décembre 2026, 10:00"),
+        ('{{ d|date:"l j F Y, H:i" }}', "mardi 1er décembre 2026, 10:00"),
         ('{{ d|date:"DATE_FORMAT" }}', "1er décembre 2026"),
         ("{{ d|date }}", "1er décembre 2026"),
         ('{{ d|date:"D j N" }}', "mar 1er déc."),
@@ -32,3 +32,11 @@ def test_the_first_of_the_month_in_french(source, expected):
 def test_english_is_left_alone():
     with translation.override("en"):
         assert render('{{ d|date:"j F Y" }}', d=date(2026, 12, 1)) == "1 December 2026"
+
+
+def test_a_weekday_is_lowercase_in_a_date_and_capitalized_in_a_list():
+    from engagements.forms import WEEKDAYS
+
+    with translation.override("fr"):
+        assert render('{{ d|date:"l j F" }}', d=date(2026, 12, 13)) == "dimanche 13 décembre"
+        assert [str(label) for _number, label in WEEKDAYS][:2] == ["Lundi", "Mardi"]

@@ -7,6 +7,7 @@ file, console e-mail, Celery tasks run in-process. Production sets at least
 ``EMAIL_URL`` (see README, "Configuration").
 """
 
+import sys
 from datetime import timedelta
 from pathlib import Path
 
@@ -22,9 +23,14 @@ environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
 
 DEBUG = env.bool("DJANGO_DEBUG", default=False)
 
+# Commands that build the project and never sign anything (the migrations
+# check, static files, translations) run without a key, as in the Dockerfile.
+KEYLESS_COMMANDS = {"makemigrations", "collectstatic", "makemessages", "compilemessages"}
 SECRET_KEY = env("SECRET_KEY", default="")
 if not SECRET_KEY:
-    if not DEBUG:
+    command = sys.argv[1] if sys.argv[0].endswith("manage.py") and len(sys.argv) > 1 else ""
+    keyless = command in KEYLESS_COMMANDS
+    if not DEBUG and not keyless:
         raise ImproperlyConfigured("SECRET_KEY must be set when DJANGO_DEBUG is off (production).")
     SECRET_KEY = "django-insecure-development-only-key-do-not-use-in-production"
 

@@ -17,8 +17,6 @@ from ..middleware import portals_refresh
 from ..models import ConventionExport, Role
 from ..services import exports
 
-PRIVATE = "private, no-store"
-
 
 def _require_hr(request):
     # Asked of the database, not of the session: an export is a whole
@@ -62,7 +60,6 @@ def hr_export(request):
     )
     stamp = timezone.localdate().isoformat()
     response["Content-Disposition"] = f'attachment; filename="conventions-signees-{stamp}.zip"'
-    response["Cache-Control"] = PRIVATE
     return response
 
 
@@ -97,7 +94,6 @@ def convention_export(request, pk):
         else "engagements/export.html"
     )
     response = render(request, template, context)
-    response["Cache-Control"] = PRIVATE
     return response
 
 
@@ -115,5 +111,4 @@ def convention_export_download(request, pk):
         filename=f"conventions-signees-{stamp}-{export.pk}.zip",
         content_type="application/zip",
     )
-    response["Cache-Control"] = PRIVATE
     return response

@@ -35,5 +35,4 @@ def privacy_archive(request):
     build = privacy.own_data_archive(user=request.user, language=get_language())
     response = StreamingHttpResponse(archives.stream(build), content_type="application/zip")
     response["Content-Disposition"] = 'attachment; filename="mes-donnees-trio.zip"'
-    response["Cache-Control"] = "no-store"
     return response

@@ -199,7 +199,6 @@ def session_ics(request, pk, session_id):
     response = HttpResponse(content, content_type="text/calendar; charset=utf-8")
     day = timezone.localtime(session.starts_at).date().isoformat()
     response["Content-Disposition"] = f'attachment; filename="seance-{day}.ics"'
-    response["Cache-Control"] = "private, no-store"
     return response
 
 
@@ -512,8 +511,6 @@ def calendar_feed(request, token):
         response["Content-Disposition"] = 'inline; filename="trio.ics"'
     response["ETag"] = quote_etag(etag)
     response["Last-Modified"] = http_date(last_modified.timestamp())
-    # Confidential like every answer of the app: no HTTP cache keeps it. The
-    # person's calendar program keeps its events and asks again with the
-    # validators above.
-    response["Cache-Control"] = "private, no-store"
+    # Cache-Control: private, no-store, like every answer (NoStoreMiddleware):
+    # no HTTP cache keeps it; the calendar program asks again with the validators.
     return response

@@ -6,6 +6,7 @@ reads scoped to a user in ``selectors.py``, and ``Engagement.status`` only
 changes through ``workflow.py``.
 """
 
+import functools
 import hashlib
 import json
 import unicodedata
@@ -21,6 +22,7 @@ from django.db import models
 from django.db.models import F, Q
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.encoding import force_str
 from django.utils.translation import gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
@@ -52,6 +54,24 @@ def validate_single_line(value):
 def single_line(text):
     """``text`` with control characters dropped and its spaces collapsed (for output)."""
     return " ".join("".join(c if not _is_control(c) else " " for c in text or "").split())
+
+
+class ChoiceLabels:
+    """
+    ``get_<field>_display()`` from a table built once per field: Django's own
+    rebuilds and hashes the field's whole list of choices on every call (a
+    translation each), which long lists of engagements and sessions pay per row.
+    """
+
+    def _get_FIELD_display(self, field):
+        value = getattr(self, field.attname)
+        label = _choice_labels(field).get(value, value) if isinstance(value, str) else value
+        return force_str(label, strings_only=True)
+
+
+@functools.cache
+def _choice_labels(field):
+    return dict(field.flatchoices)
 
 
 class Role(models.TextChoices):
@@ -101,7 +121,7 @@ class UserManager(BaseUserManager):
         return self._create_user(email, password, **extra_fields)
 
 
-class User(AbstractUser):
+class User(ChoiceLabels, AbstractUser):
     """A person who signs in with their e-mail address."""
 
     username = None
@@ -138,7 +158,7 @@ class User(AbstractUser):
         return single_line(f"{self.first_name} {self.last_name}")
 
 
-class Organization(models.Model):
+class Organization(ChoiceLabels, models.Model):
     """A client company whose managers are coached."""
 
     name = models.CharField(
@@ -178,7 +198,7 @@ HR_AND_PARTY_REFUSED = _(
 )
 
 
-class HRMembership(models.Model):
+class HRMembership(ChoiceLabels, models.Model):
     """A person who administers engagements for a whole organization."""
 
     user = models.ForeignKey(
@@ -211,7 +231,7 @@ class HRMembership(models.Model):
             raise ValidationError(HR_AND_PARTY_REFUSED)
 
 
-class HRProposal(models.Model):
+class HRProposal(ChoiceLabels, models.Model):
     """
     A coach's proposal to give someone HR access to an organization where
     the coach holds an engagement. It grants nothing by itself: the practice
@@ -277,7 +297,7 @@ class HRProposal(models.Model):
         return f"{self.first_name} {self.last_name}".strip()
 
 
-class Coach(models.Model):
+class Coach(ChoiceLabels, models.Model):
     """A practitioner of the coaching practice."""
 
     user = models.OneToOneField(
@@ -329,7 +349,7 @@ class EngagementQuerySet(models.QuerySet):
         return self.filter(status__in=EngagementStatus.terminal())
 
 
-class Engagement(models.Model):
+class Engagement(ChoiceLabels, models.Model):
     """
     One coaching engagement binding a coachee, their sponsor and a coach.
 
@@ -538,7 +558,7 @@ class Engagement(models.Model):
         }[role]
 
 
-class StatusChange(models.Model):
+class StatusChange(ChoiceLabels, models.Model):
     """Audit record of one engagement transition: who, when, from, to."""
 
     engagement = models.ForeignKey(
@@ -577,7 +597,7 @@ class StatusChange(models.Model):
         return f"{self.engagement_id}: {self.from_status} → {self.to_status}"
 
 
-class Objective(models.Model):
+class Objective(ChoiceLabels, models.Model):
     """An objective agreed at kickoff, with how success will be recognised."""
 
     engagement = models.ForeignKey(
@@ -621,7 +641,7 @@ class Objective(models.Model):
         return any(s.milestone == milestone and s.rater == rater for s in self.scores.all())
 
 
-class ObjectiveScore(models.Model):
+class ObjectiveScore(ChoiceLabels, models.Model):
     """
     A goal-attainment score (−2..+2, 0 = expected outcome) given to one
     objective by the coachee (self) or the sponsor (observed), at a milestone.
@@ -696,7 +716,7 @@ class ObjectiveScore(models.Model):
         return f"{self.objective}: {self.score:+d} ({self.get_rater_display()})"
 
 
-class Kickoff(models.Model):
+class Kickoff(ChoiceLabels, models.Model):
     """
     The recorded outcome of the tripartite kickoff: what each party expects
     and what will be reported to the sponsor. The objectives are their own
@@ -734,7 +754,7 @@ class Kickoff(models.Model):
         return gettext("Kickoff of %(engagement)s") % {"engagement": self.engagement}
 
 
-class Convention(models.Model):
+class Convention(ChoiceLabels, models.Model):
     """
     One version of the tripartite convention. Sending it for signature
     freezes ``terms`` and records the SHA-256 of the document; changing the
@@ -803,7 +823,7 @@ class Convention(models.Model):
         }
 
 
-class Signature(models.Model):
+class Signature(ChoiceLabels, models.Model):
     """A party's simple electronic signature of one convention version, with its evidence."""
 
     convention = models.ForeignKey(
@@ -858,7 +878,7 @@ class Signature(models.Model):
         return f"{self.signer} ({self.get_role_display()})"
 
 
-class SignatureChallenge(models.Model):
+class SignatureChallenge(ChoiceLabels, models.Model):
     """
     A one-time code sent by e-mail to a party about to sign a convention
     version. Only a keyed hash of the code is kept.
@@ -908,7 +928,7 @@ class CoachingSessionQuerySet(models.QuerySet):
         )
 
 
-class CoachingSession(models.Model):
+class CoachingSession(ChoiceLabels, models.Model):
     """A meeting of the engagement: tripartite (kickoff, mid-point, closing) or development."""
 
     class Kind(models.TextChoices):
@@ -1074,7 +1094,7 @@ class CoachingSession(models.Model):
         return recorded + timedelta(days=settings.ATTENDANCE_CORRECTION_DAYS)
 
 
-class PrivateNote(models.Model):
+class PrivateNote(ChoiceLabels, models.Model):
     """The coach's private notes on a session: seen by the coach only, ever."""
 
     session = models.OneToOneField(
@@ -1094,7 +1114,7 @@ class PrivateNote(models.Model):
         return str(gettext("Private note on %(session)s") % {"session": self.session})
 
 
-class SharedSummary(models.Model):
+class SharedSummary(ChoiceLabels, models.Model):
     """Summary and action plan of a session, shared by the coach and the coachee only."""
 
     session = models.OneToOneField(
@@ -1123,7 +1143,7 @@ class SharedSummary(models.Model):
         return str(gettext("Summary of %(session)s") % {"session": self.session})
 
 
-class SponsorReport(models.Model):
+class SponsorReport(ChoiceLabels, models.Model):
     """
     A progress report to the sponsor: attendance and hours from the sessions
     of its period, progress on each objective in words, a general comment —
@@ -1245,7 +1265,7 @@ class SponsorReport(models.Model):
         return self.status in (self.Status.DRAFT, self.Status.CHANGES_REQUESTED)
 
 
-class ReportProgress(models.Model):
+class ReportProgress(ChoiceLabels, models.Model):
     """What a report says of one objective, in words."""
 
     report = models.ForeignKey(
@@ -1276,7 +1296,7 @@ class ReportProgress(models.Model):
         return f"{self.report} — {self.objective}"
 
 
-class ClosingReview(models.Model):
+class ClosingReview(ChoiceLabels, models.Model):
     """
     The closing review's written synthesis (DOMAIN.md step 5). The coach
     writes it; the coachee co-validates it (approves, or returns it with a
@@ -1414,7 +1434,7 @@ class ClosingReview(models.Model):
         return [part for part in self.parts() if part[3]]
 
 
-class CalendarFeed(models.Model):
+class CalendarFeed(ChoiceLabels, models.Model):
     """A person's private calendar address; the token can be revoked and renewed."""
 
     user = models.OneToOneField(
@@ -1431,7 +1451,7 @@ class CalendarFeed(models.Model):
         return str(self.user)
 
 
-class Notification(models.Model):
+class Notification(ChoiceLabels, models.Model):
     """
     One e-mail the platform sends, recorded so that it goes out once even if
     the task that sends it runs twice. ``key`` names the occasion, e.g.
@@ -1480,7 +1500,7 @@ class AuditLogIsAppendOnly(Exception):
     """Raised on any attempt to change or delete an audit event."""
 
 
-class AuditEvent(models.Model):
+class AuditEvent(ChoiceLabels, models.Model):
     """
     Who did or saw what, when: every view, download or export of a
     confidential record, every signature and transition, and every automatic
@@ -1560,7 +1580,7 @@ class AuditEvent(models.Model):
         return hashlib.sha256(canonical.encode()).hexdigest()
 
 
-class ConventionExport(models.Model):
+class ConventionExport(ChoiceLabels, models.Model):
     """
     A ZIP of signed conventions built in the background (too many to stream
     in the request): HR's, with the filters of their page, or the practice

@@ -8,6 +8,7 @@ from .account import (
 )
 from .engagements import (
     engagement_cancel_view,
+    engagement_detail,
     engagement_new,
     engagement_terms,
     engagement_withdraw_view,
@@ -15,7 +16,6 @@ from .engagements import (
 from .portal import (
     coach_portal,
     coachee_portal,
-    engagement_detail,
     home,
     hr_portal,
     sponsor_portal,

@@ -1,4 +1,4 @@
-"""Opening an engagement, changing its terms, and ending it early."""
+"""The engagement page; opening an engagement, changing its terms, and ending it early."""
 
 import copy
 
@@ -7,11 +7,13 @@ from django.core.exceptions import ValidationError
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_http_methods
+from django.views.decorators.http import require_GET, require_http_methods
 
-from .. import permissions, selectors
+from .. import charts, permissions, selectors, workflow
+from ..auth import client_ip
 from ..forms import CancelForm, EngagementOpenForm, EngagementTermsForm, WithdrawForm
-from ..models import Convention
+from ..models import CoachingSession, Convention, Engagement, ObjectiveScore, SponsorReport
+from ..services import privacy
 from ..services.engagements import (
     Person,
     engagement_cancel,
@@ -145,5 +147,103 @@ def engagement_terms(request, pk):
             "out_for_signature": engagement.conventions.filter(
                 status=Convention.Status.SENT
             ).exists(),
+        },
+    )
+
+
+@require_GET
+def engagement_detail(request, pk):
+    """The engagement page: the five steps, the parties, and each section the person may see."""
+    try:
+        engagement = selectors.engagement_for(request.user, pk)
+    except Engagement.DoesNotExist:
+        raise Http404 from None
+    roles = permissions.roles_in(engagement, request.user)
+    history = list(selectors.status_history(engagement))
+    reports = list(selectors.reports_for(engagement, roles))
+    closing_review = selectors.closing_review_for(engagement, roles)
+    sessions = list(selectors.sessions_for(engagement, roles))
+    session_view = permissions.session_view(roles)
+    conventions = list(selectors.conventions_for(engagement, roles))
+    objectives = list(selectors.objectives_for(engagement, roles))
+    counts = selectors.session_counts(engagement)
+    can_sign = permissions.can_sign_convention(roles)
+    sign_version = next(
+        (
+            c.version
+            for c in conventions
+            if c.status == Convention.Status.SENT
+            and can_sign
+            and not any(s.signer_id == request.user.pk for s in c.signatures.all())
+        ),
+        None,
+    )
+    permitted = workflow.permitted(engagement)
+    rater = permissions.score_rater(roles)
+    # What the mid-point rule needs (the portals annotate the same two figures).
+    engagement.sessions_used = counts["used"]
+    engagement.reports_started = sum(r.status != SponsorReport.Status.CLOSED for r in reports)
+    if closing_review:
+        privacy.confidential_views_log(
+            user=request.user,
+            engagement=engagement,
+            records=[closing_review],
+            ip_address=client_ip(request),
+        )
+    return render(
+        request,
+        "engagements/engagement_detail.html",
+        {
+            "engagement": engagement,
+            "roles": roles,
+            "history": history,
+            "steps": workflow.steps(engagement, history),
+            "actions": {t.name for t in workflow.allowed_transitions(engagement, request.user)},
+            "permitted": permitted,
+            "objectives": objectives,
+            "can_view_objectives": permissions.can_view_objectives(roles),
+            "charts": charts.objective_charts(objectives, reports)
+            if permissions.can_view_scores(roles) and objectives
+            else [],
+            "is_sponsor": permissions.can_give_observed_scores(roles),
+            "baseline_to_give": rater
+            and "score_baseline" in permitted
+            and objectives
+            and all(o.approved_by_coachee_at for o in objectives)
+            and any(
+                not o.has_score(milestone=ObjectiveScore.Milestone.BASELINE, rater=rater)
+                for o in objectives
+            ),
+            "session_view": session_view,
+            "sessions": sessions,
+            "counts": counts,
+            "can_view_summaries": permissions.can_view_shared_summaries(roles),
+            "can_view_private_notes": permissions.can_view_private_notes(roles),
+            "reports": reports,
+            "can_view_reports": bool(permissions.report_statuses_visible(roles)),
+            "can_start_report": permissions.can_write_reports(roles)
+            and "start_report" in permitted
+            and not any(r.status in SponsorReport.Status.open() for r in reports),
+            "report_due": permissions.can_write_reports(roles) and workflow.report_due(engagement),
+            "conventions": conventions,
+            "can_sign": can_sign,
+            "sign_version": sign_version,
+            "can_manage": permissions.can_manage_engagement(roles),
+            "invitations": selectors.invitation_statuses(engagement, roles),
+            "can_edit_objectives": permissions.can_edit_objectives(roles),
+            "closing_review": closing_review,
+            "can_view_closing_review": permissions.can_view_closing_review(roles),
+            # Only the coach learns that a coachee who withdrew wishes a closing session.
+            "farewell_bookable": permissions.can_manage_sessions(roles)
+            and CoachingSession.Kind.FAREWELL in workflow.bookable_kinds(engagement),
+            "can_request_closing": permissions.can_request_closing(roles)
+            and "request_closing" in permitted
+            and not engagement.closing_requested_at,
+            "final_scores_to_give": rater
+            and "score_closing" in permitted
+            and any(
+                not o.has_score(milestone=ObjectiveScore.Milestone.CLOSING, rater=rater)
+                for o in objectives
+            ),
         },
     )

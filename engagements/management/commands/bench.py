@@ -391,7 +391,8 @@ class Databases:
         if key not in self.clients:
             with self.use(size):
                 client = Client()
-                client.force_login(getattr(self.targets(size), persona))
+                if persona:  # else anonymous (the calendar feed: its token is in the URL)
+                    client.force_login(getattr(self.targets(size), persona))
                 self.clients[key] = client
         return self.clients[key]
 
@@ -467,9 +468,10 @@ def pages(t):
 
 
 def _get(databases, size, persona, path):
-    from django.test import Client
-
-    client = databases.client(size, persona) if persona else Client()
+    # One client per person and size, as one server process serves them all: a
+    # new client would load the middleware again (WhiteNoise indexing the static
+    # files), which a running server does once.
+    client = databases.client(size, persona)
     start = time.perf_counter()
     response = client.get(path)
     elapsed = time.perf_counter() - start

@@ -9,13 +9,12 @@ number of queries of a page does not grow with the data.
 from datetime import timedelta
 
 from django.db.models import (
-    BooleanField,
     Count,
     Exists,
-    ExpressionWrapper,
     F,
     IntegerField,
     Max,
+    Min,
     OuterRef,
     Prefetch,
     Q,
@@ -124,100 +123,6 @@ def with_session_counts(queryset):
     )
 
 
-def with_next_session(queryset, *, sponsor=False):
-    """The next planned meeting's start (for a sponsor, the next one he attends)."""
-    upcoming = _sessions_of_outer().upcoming()
-    if sponsor:
-        upcoming = upcoming.filter(permissions.sponsor_meetings())
-    return queryset.annotate(
-        next_session_at=Subquery(upcoming.order_by("starts_at").values("starts_at")[:1])
-    )
-
-
-def _reports_of_outer(**filters):
-    return SponsorReport.objects.filter(engagement=OuterRef("pk"), **filters)
-
-
-def with_report_counts(queryset, *, statuses):
-    return queryset.annotate(
-        reports_started=_count(
-            _reports_of_outer(status__in=statuses).exclude(status=SponsorReport.Status.CLOSED)
-        ),
-        reports_returned=_count(
-            _reports_of_outer(status=SponsorReport.Status.CHANGES_REQUESTED, status__in=statuses)
-        ),
-        # The report a person is waiting on, if any (for the portal's links).
-        open_report_id=Subquery(
-            _reports_of_outer(status__in=SponsorReport.Status.open())
-            .filter(status__in=statuses)
-            .values("pk")[:1]
-        ),
-        reports_awaiting=_count(
-            SponsorReport.objects.filter(
-                engagement=OuterRef("pk"),
-                status=SponsorReport.Status.AWAITING_APPROVAL,
-                status__in=statuses,
-            )
-        ),
-        reports_released=_count(
-            SponsorReport.objects.filter(
-                engagement=OuterRef("pk"),
-                status=SponsorReport.Status.RELEASED,
-                status__in=statuses,
-            )
-        ),
-    )
-
-
-def with_my_scores(queryset, rater):
-    """
-    What the coachee or the sponsor still has to score: the baseline (once
-    every objective is approved) and, for the sponsor, released reports.
-    """
-    objectives = Objective.objects.filter(engagement=OuterRef("pk"))
-
-    def mine(milestone):
-        return ObjectiveScore.objects.filter(
-            objective=OuterRef("pk"), milestone=milestone, rater=rater
-        )
-
-    queryset = queryset.annotate(
-        my_baseline_missing=ExpressionWrapper(
-            Exists(objectives)
-            & ~Exists(objectives.filter(approved_by_coachee_at__isnull=True))
-            & Exists(objectives.exclude(Exists(mine(ObjectiveScore.Milestone.BASELINE)))),
-            output_field=BooleanField(),
-        ),
-        my_closing_missing=Exists(
-            objectives.exclude(Exists(mine(ObjectiveScore.Milestone.CLOSING)))
-        ),
-    )
-    if rater == ObjectiveScore.Rater.SPONSOR:
-        scored = ObjectiveScore.objects.filter(report=OuterRef("pk"), rater=rater)
-        to_score = _reports_of_outer(status=SponsorReport.Status.RELEASED).exclude(Exists(scored))
-        queryset = queryset.annotate(
-            reports_to_score=_count(to_score),
-            report_to_score_id=Subquery(to_score.order_by("period_end").values("pk")[:1]),
-        )
-    return queryset
-
-
-def with_my_signature(queryset, user):
-    """Whether ``user`` has signed the convention currently out for signature."""
-    return queryset.annotate(
-        my_signature_count=_count(
-            Signature.objects.filter(
-                convention__engagement=OuterRef("pk"),
-                convention__status=Convention.Status.SENT,
-                signer=user,
-            ).annotate(engagement=F("convention__engagement"))
-        ),
-        convention_out=_count(
-            Convention.objects.filter(engagement=OuterRef("pk"), status=Convention.Status.SENT)
-        ),
-    )
-
-
 _ROLE_FILTERS = {
     Role.COACH: lambda user: Q(coach__user=user),
     Role.COACHEE: lambda user: Q(coachee=user),
@@ -228,40 +133,24 @@ _ROLE_FILTERS = {
 }
 
 
+# Who each portal names in its list of engagements.
+_PORTAL_PARTIES = {
+    Role.COACH: ("organization", "coachee"),
+    Role.COACHEE: ("coach__user", "sponsor"),
+    Role.SPONSOR: ("coach__user", "coachee"),
+    Role.HR: ("coach__user", "coachee", "sponsor"),
+}
+
+
 def portal_engagements(user, role):
     """
-    The engagements of one portal, annotated with what that portal shows and
-    nothing more (HR gets counts, never dates of sessions or report figures).
+    The engagements of one portal, with their parties and organization; what
+    the portal shows of each comes from ``with_portal_figures``.
     """
-    queryset = _base(Engagement.objects.filter(_ROLE_FILTERS[role](user)))
-    queryset = with_session_counts(queryset)
-    if role in (Role.COACH, Role.COACHEE):
-        queryset = with_next_session(queryset)
-        queryset = with_report_counts(
-            queryset, statuses=permissions.report_statuses_visible({role})
-        )
-        queryset = queryset.annotate(
-            synthesis_status=Subquery(
-                ClosingReview.objects.filter(engagement=OuterRef("pk")).values("status")[:1]
-            )
-        )
-    if role == Role.COACH:
-        queryset = queryset.annotate(
-            closing_meeting_planned=Exists(
-                _sessions_of_outer().filter(
-                    kind=CoachingSession.Kind.CLOSING,
-                    status__in=[CoachingSession.Status.PLANNED, CoachingSession.Status.HELD],
-                )
-            )
-        )
+    queryset = Engagement.objects.filter(_ROLE_FILTERS[role](user)).select_related(
+        *_PORTAL_PARTIES[role]
+    )
     if role == Role.COACHEE:
-        queryset = with_my_scores(queryset, ObjectiveScore.Rater.COACHEE).annotate(
-            objectives_to_approve=_count(
-                Objective.objects.filter(
-                    engagement=OuterRef("pk"), approved_by_coachee_at__isnull=True
-                )
-            )
-        )
         queryset = queryset.prefetch_related(
             Prefetch("objectives", queryset=Objective.objects.order_by("position")),
             Prefetch(
@@ -276,22 +165,208 @@ def portal_engagements(user, role):
                 to_attr="summarized_sessions",
             ),
         )
-    elif role == Role.SPONSOR:
-        queryset = with_next_session(queryset, sponsor=True)
-        queryset = with_report_counts(
-            queryset, statuses=permissions.report_statuses_visible({role})
+    return queryset
+
+
+def with_portal_figures(engagements, role, user):
+    """
+    ``engagements`` (a list, returned) each with the figures its portal shows
+    and ``workflow.next_step`` reads, and nothing more (HR gets counts, never
+    dates of sessions or report figures): one grouped query per kind of record
+    for the whole list, however long.
+
+    Every role: ``sessions_used``, ``sessions_planned``, ``minutes_used``,
+    ``signature_count``, ``signed_on``. The parties: ``next_session_at`` (for
+    the sponsor, the next meeting he attends), ``convention_out`` and
+    ``my_signature_count``, the reports they may read counted by state
+    (``reports_started``, ``reports_returned``, ``reports_awaiting``,
+    ``reports_released``, ``open_report_id``). The coach and the coachee:
+    ``synthesis_status``; the coach: ``closing_meeting_planned``. The coachee
+    and the sponsor: ``my_baseline_missing``, ``my_closing_missing``; the
+    coachee: ``objectives_to_approve``; the sponsor: ``reports_to_score``,
+    ``report_to_score_id``, ``synthesis_released``.
+    """
+    engagements = list(engagements)
+    by_pk = {engagement.pk: engagement for engagement in engagements}
+    if not by_pk:
+        return engagements
+    party = role in (Role.COACH, Role.COACHEE, Role.SPONSOR)
+    _session_figures(by_pk, role, party)
+    _convention_figures(by_pk, user, party)
+    if party:
+        _report_figures(by_pk, role)
+    if role in (Role.COACH, Role.COACHEE, Role.SPONSOR):
+        _synthesis_figures(by_pk, role)
+    if role in (Role.COACHEE, Role.SPONSOR):
+        _score_figures(by_pk, role)
+    return engagements
+
+
+def _set(by_pk, **defaults):
+    for engagement in by_pk.values():
+        for name, value in defaults.items():
+            setattr(engagement, name, value)
+
+
+def _session_figures(by_pk, role, party):
+    development = Q(kind=CoachingSession.Kind.DEVELOPMENT)
+    used = development & CoachingSession.USED
+    figures = {
+        "sessions_used": Count("pk", filter=used),
+        "sessions_planned": Count(
+            "pk", filter=development & Q(status=CoachingSession.Status.PLANNED)
+        ),
+        "minutes_used": Sum("duration_minutes", filter=used, default=0),
+    }
+    defaults = {"sessions_used": 0, "sessions_planned": 0, "minutes_used": 0}
+    if party:
+        upcoming = Q(status=CoachingSession.Status.PLANNED, starts_at__gte=timezone.now())
+        if role == Role.SPONSOR:
+            upcoming &= permissions.sponsor_meetings()
+        figures["next_session_at"] = Min("starts_at", filter=upcoming)
+        defaults["next_session_at"] = None
+    if role == Role.COACH:
+        figures["closing_meeting_planned"] = Count(
+            "pk",
+            filter=Q(
+                kind=CoachingSession.Kind.CLOSING,
+                status__in=[CoachingSession.Status.PLANNED, CoachingSession.Status.HELD],
+            ),
         )
-        queryset = with_my_scores(queryset, ObjectiveScore.Rater.SPONSOR)
-        queryset = queryset.annotate(
-            synthesis_released=Exists(
-                ClosingReview.objects.filter(
-                    engagement=OuterRef("pk"), status=ClosingReview.Status.COMPLETED
+        defaults["closing_meeting_planned"] = 0
+    _set(by_pk, **defaults)
+    rows = (
+        CoachingSession.objects.filter(engagement_id__in=by_pk)
+        .order_by()
+        .values("engagement_id")
+        .annotate(**figures)
+    )
+    for row in rows:
+        engagement = by_pk[row.pop("engagement_id")]
+        for name, value in row.items():
+            setattr(engagement, name, value)
+    if role == Role.COACH:
+        for engagement in by_pk.values():
+            engagement.closing_meeting_planned = bool(engagement.closing_meeting_planned)
+
+
+def _convention_figures(by_pk, user, party):
+    """Signatures of the conventions out or signed; the date it was signed; one out to sign."""
+    _set(by_pk, signature_count=0, signed_on=None)
+    if party:
+        _set(by_pk, convention_out=0, my_signature_count=0)
+    rows = (
+        Convention.objects.filter(
+            engagement_id__in=by_pk,
+            status__in=[Convention.Status.SENT, Convention.Status.SIGNED],
+        )
+        .order_by("version")
+        .values("engagement_id", "status", "signed_at")
+        .annotate(
+            signers=Count("signatures"),
+            mine=Count("signatures", filter=Q(signatures__signer=user)),
+        )
+    )
+    for row in rows:
+        engagement = by_pk[row["engagement_id"]]
+        engagement.signature_count += row["signers"]
+        if row["status"] == Convention.Status.SIGNED:
+            engagement.signed_on = row["signed_at"]
+        elif party:
+            engagement.convention_out += 1
+            engagement.my_signature_count += row["mine"]
+
+
+def _report_figures(by_pk, role):
+    """The reports ``role`` may read, counted by state (the sponsor: those he has not scored)."""
+    Status = SponsorReport.Status
+    _set(
+        by_pk,
+        reports_started=0,
+        reports_returned=0,
+        reports_awaiting=0,
+        reports_released=0,
+        open_report_id=None,
+    )
+    reports = SponsorReport.objects.filter(
+        engagement_id__in=by_pk, status__in=permissions.report_statuses_visible({role})
+    ).order_by("period_end", "pk")
+    if role == Role.SPONSOR:
+        _set(by_pk, reports_to_score=0, report_to_score_id=None)
+        reports = reports.annotate(
+            scored=Exists(
+                ObjectiveScore.objects.filter(
+                    report=OuterRef("pk"), rater=ObjectiveScore.Rater.SPONSOR
                 )
             )
         )
-    if role in (Role.COACH, Role.COACHEE, Role.SPONSOR):
-        queryset = with_my_signature(queryset, user)
-    return queryset
+    for report in reports.values(
+        "engagement_id", "pk", "status", *(["scored"] * (role == Role.SPONSOR))
+    ):
+        engagement = by_pk[report["engagement_id"]]
+        status = report["status"]
+        engagement.reports_started += status != Status.CLOSED
+        engagement.reports_returned += status == Status.CHANGES_REQUESTED
+        engagement.reports_awaiting += status == Status.AWAITING_APPROVAL
+        engagement.reports_released += status == Status.RELEASED
+        if status in Status.open():
+            engagement.open_report_id = report["pk"]
+        if status == Status.RELEASED and report.get("scored") is False:
+            engagement.reports_to_score += 1
+            if engagement.report_to_score_id is None:
+                engagement.report_to_score_id = report["pk"]
+
+
+def _synthesis_figures(by_pk, role):
+    if role == Role.SPONSOR:
+        _set(by_pk, synthesis_released=False)
+    else:
+        _set(by_pk, synthesis_status=None)
+    for review in ClosingReview.objects.filter(engagement_id__in=by_pk).values(
+        "engagement_id", "status"
+    ):
+        engagement = by_pk[review["engagement_id"]]
+        if role == Role.SPONSOR:
+            engagement.synthesis_released = review["status"] == ClosingReview.Status.COMPLETED
+        else:
+            engagement.synthesis_status = review["status"]
+
+
+def _score_figures(by_pk, role):
+    """
+    What the coachee or the sponsor still has to score: the baseline (once
+    every objective is approved) and the closing scores; the coachee, the
+    objectives she has to approve.
+    """
+    rater = ObjectiveScore.Rater.SPONSOR if role == Role.SPONSOR else ObjectiveScore.Rater.COACHEE
+
+    def mine(milestone):
+        return Exists(
+            ObjectiveScore.objects.filter(
+                objective=OuterRef("pk"), milestone=milestone, rater=rater
+            )
+        )
+
+    objectives = {}
+    for objective in (
+        Objective.objects.filter(engagement_id__in=by_pk)
+        .order_by()
+        .values("engagement_id", "approved_by_coachee_at")
+        .annotate(
+            baseline=mine(ObjectiveScore.Milestone.BASELINE),
+            closing=mine(ObjectiveScore.Milestone.CLOSING),
+        )
+    ):
+        objectives.setdefault(objective["engagement_id"], []).append(objective)
+    for pk, engagement in by_pk.items():
+        rows = objectives.get(pk, [])
+        to_approve = sum(row["approved_by_coachee_at"] is None for row in rows)
+        engagement.my_baseline_missing = bool(
+            rows and not to_approve and not all(row["baseline"] for row in rows)
+        )
+        engagement.my_closing_missing = not all(row["closing"] for row in rows)
+        if role == Role.COACHEE:
+            engagement.objectives_to_approve = to_approve
 
 
 def portal_ended_engagements(user, role):

@@ -252,3 +252,29 @@ def test_engagement_page_query_count_does_not_grow_with_its_records(client, enga
     add(20)
     factories.StatusChangeFactory.create_batch(5, engagement=engagement)
     assert _query_count(client, engagement.get_absolute_url()) == few
+
+
+def test_the_coach_portal_pages_his_engagements_those_waiting_for_him_first(
+    client, coach, monkeypatch
+):
+    from engagements.views import portal
+
+    monkeypatch.setattr(portal, "OPEN_PAGE_SIZE", 2)
+    monkeypatch.setattr(portal, "TO_DO_SHOWN", 2)
+    profile = coach.coach_profile
+    for _ in range(2):
+        factories.EngagementFactory(coach=profile)  # drafts: the coach schedules the kickoff
+    calm = [factories.EngagementFactory(coach=profile, status="active") for _ in range(2)]
+    client.force_login(coach)
+    first = client.get(reverse("coach_portal"))
+    # The persona engagement (a draft) waits too: three wait, two shown, the rest said.
+    assert first.context["to_do_count"] == 3 and len(first.context["to_do"]) == 2
+    assert "Les 3 accompagnements qui vous attendent" in first.text
+    assert [e.next.urgent for e in first.context["open_page"]] == [True, True]
+    assert "?open=2#open-title" in first.text and "Page 1 sur 3" in first.text
+    last = client.get(reverse("coach_portal"), {"open": 3})
+    [shown] = last.context["open_page"]
+    assert shown in calm and not shown.next.urgent
+    assert shown.get_absolute_url() in last.text
+    # The to-do card stays on every page.
+    assert len(last.context["to_do"]) == 2 and all(e.next.urgent for e in last.context["to_do"])

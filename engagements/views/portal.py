@@ -22,6 +22,10 @@ PORTAL_URLS = {
 }
 HR_PAGE_SIZE = 25
 ENDED_PAGE_SIZE = 20
+# The coach's engagements in progress, those waiting for him first, by pages;
+# his to-do card shows the first few of those waiting.
+OPEN_PAGE_SIZE = 25
+TO_DO_SHOWN = 8
 
 
 def _require_portal(request, role):
@@ -37,13 +41,14 @@ def _portal_lists(request, role):
     """
     _require_portal(request, role)
     today = timezone.localdate()
-    open_engagements = list(selectors.portal_engagements(request.user, role).open())
+    open_engagements = selectors.with_portal_figures(
+        selectors.portal_engagements(request.user, role).open(), role, request.user
+    )
     ended = Paginator(
         selectors.portal_ended_engagements(request.user, role), ENDED_PAGE_SIZE
     ).get_page(request.GET.get("ended"))
     for engagement in [*open_engagements, *ended]:
         engagement.next = workflow.next_step(engagement, role, today)
-        engagement.next_url = _next_step_url(engagement)
         engagement.shows_progress = workflow.allows(engagement, "show_progress")
         # The coachee may ask her coach for the closing review from her portal.
         closing_open = permissions.can_request_closing({role}) and workflow.allows(
@@ -55,6 +60,14 @@ def _portal_lists(request, role):
         key=lambda e: (not e.next.urgent, workflow.display_order(e.status), e.start_date)
     )
     return open_engagements, ended
+
+
+def _linked(*lists):
+    """The engagements of ``lists`` each with the URL of its next step (those shown only)."""
+    for engagements in lists:
+        for engagement in engagements:
+            engagement.next_url = _next_step_url(engagement)
+    return lists
 
 
 def _next_step_url(engagement):
@@ -100,14 +113,19 @@ def _render_portal(request, role, template, context):
 @require_GET
 def coach_portal(request):
     open_engagements, ended = _portal_lists(request, Role.COACH)
+    to_do = [e for e in open_engagements if e.next.urgent]
+    open_page = Paginator(open_engagements, OPEN_PAGE_SIZE).get_page(request.GET.get("open"))
+    _linked(to_do[:TO_DO_SHOWN], open_page, ended)
     return _render_portal(
         request,
         Role.COACH,
         "engagements/portal_coach.html",
         {
             "open_engagements": open_engagements,
+            "open_page": open_page,
             "ended_engagements": ended,
-            "to_do": [e for e in open_engagements if e.next.urgent],
+            "to_do": to_do[:TO_DO_SHOWN],
+            "to_do_count": len(to_do),
             "upcoming_sessions": selectors.upcoming_sessions_for_coach(request.user),
         },
     )
@@ -115,7 +133,7 @@ def coach_portal(request):
 
 @require_GET
 def coachee_portal(request):
-    open_engagements, ended = _portal_lists(request, Role.COACHEE)
+    open_engagements, ended = _linked(*_portal_lists(request, Role.COACHEE))
     return _render_portal(
         request,
         Role.COACHEE,
@@ -130,7 +148,7 @@ def coachee_portal(request):
 
 @require_GET
 def sponsor_portal(request):
-    open_engagements, ended = _portal_lists(request, Role.SPONSOR)
+    open_engagements, ended = _linked(*_portal_lists(request, Role.SPONSOR))
     return _render_portal(
         request,
         Role.SPONSOR,
@@ -148,6 +166,7 @@ def hr_portal(request):
     page = Paginator(engagements.order_by("-start_date", "-pk"), HR_PAGE_SIZE).get_page(
         request.GET.get("page")
     )
+    page.object_list = selectors.with_portal_figures(page.object_list, Role.HR, request.user)
     return _render_portal(
         request,
         Role.HR,

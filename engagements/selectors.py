@@ -341,17 +341,15 @@ def _score_figures(by_pk, role):
     rater = ObjectiveScore.Rater.SPONSOR if role == Role.SPONSOR else ObjectiveScore.Rater.COACHEE
 
     def mine(milestone):
-        return Exists(
-            ObjectiveScore.objects.filter(
-                objective=OuterRef("pk"), milestone=milestone, rater=rater
-            )
-        )
+        # A join on the objectives' scores (never a subquery the planner may
+        # answer by scanning every score of the practice).
+        return Count("scores", filter=Q(scores__milestone=milestone, scores__rater=rater))
 
     objectives = {}
     for objective in (
         Objective.objects.filter(engagement_id__in=by_pk)
         .order_by()
-        .values("engagement_id", "approved_by_coachee_at")
+        .values("pk", "engagement_id", "approved_by_coachee_at")
         .annotate(
             baseline=mine(ObjectiveScore.Milestone.BASELINE),
             closing=mine(ObjectiveScore.Milestone.CLOSING),

@@ -20,7 +20,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import F, Q
-from django.urls import reverse
+from django.urls import get_script_prefix, reverse
 from django.utils import timezone
 from django.utils.encoding import force_str
 from django.utils.translation import gettext, pgettext_lazy
@@ -53,7 +53,11 @@ def validate_single_line(value):
 
 def single_line(text):
     """``text`` with control characters dropped and its spaces collapsed (for output)."""
-    return " ".join("".join(c if not _is_control(c) else " " for c in text or "").split())
+    if not text:
+        return ""
+    if text.isprintable():  # no control, format or separator character but the space
+        return " ".join(text.split())
+    return " ".join("".join(c if not _is_control(c) else " " for c in text).split())
 
 
 class ChoiceLabels:
@@ -512,7 +516,7 @@ class Engagement(ChoiceLabels, models.Model):
         return f"{self.coachee} — {self.title}"
 
     def get_absolute_url(self):
-        return reverse("engagement_detail", args=[self.pk])
+        return _engagement_url(get_script_prefix(), self.pk)
 
     def clean(self):
         # The coachee and the sponsor differ: a database constraint says so.
@@ -556,6 +560,12 @@ class Engagement(ChoiceLabels, models.Model):
             Role.COACHEE: self.coachee,
             Role.SPONSOR: self.sponsor,
         }[role]
+
+
+@functools.lru_cache(maxsize=4096)
+def _engagement_url(script_prefix, pk):
+    """An engagement page's URL, reversed once (lists link to each engagement several times)."""
+    return reverse("engagement_detail", args=[pk])
 
 
 class StatusChange(ChoiceLabels, models.Model):

@@ -9,6 +9,7 @@ number of queries of a page does not grow with the data.
 from datetime import timedelta
 
 from django.db.models import (
+    Case,
     Count,
     Exists,
     F,
@@ -20,6 +21,7 @@ from django.db.models import (
     Q,
     Subquery,
     Sum,
+    When,
 )
 from django.db.models.functions import Coalesce
 from django.utils import timezone
@@ -150,6 +152,17 @@ def portal_engagements(user, role):
     queryset = Engagement.objects.filter(_ROLE_FILTERS[role](user)).select_related(
         *_PORTAL_PARTIES[role]
     )
+    # The closing review's state, joined (one per engagement): the sponsor
+    # learns only whether the final synthesis is out.
+    if role in (Role.COACH, Role.COACHEE):
+        queryset = queryset.annotate(synthesis_status=F("closing_review__status"))
+    elif role == Role.SPONSOR:
+        queryset = queryset.annotate(
+            synthesis_released=Case(
+                When(closing_review__status=ClosingReview.Status.COMPLETED, then=True),
+                default=False,
+            )
+        )
     if role == Role.COACHEE:
         queryset = queryset.prefetch_related(
             Prefetch("objectives", queryset=Objective.objects.order_by("position")),
@@ -180,11 +193,12 @@ def with_portal_figures(engagements, role, user):
     the sponsor, the next meeting he attends), ``convention_out`` and
     ``my_signature_count``, the reports they may read counted by state
     (``reports_started``, ``reports_returned``, ``reports_awaiting``,
-    ``reports_released``, ``open_report_id``). The coach and the coachee:
-    ``synthesis_status``; the coach: ``closing_meeting_planned``. The coachee
-    and the sponsor: ``my_baseline_missing``, ``my_closing_missing``; the
-    coachee: ``objectives_to_approve``; the sponsor: ``reports_to_score``,
-    ``report_to_score_id``, ``synthesis_released``.
+    ``reports_released``, ``open_report_id``). The coach:
+    ``closing_meeting_planned``. The coachee and the sponsor:
+    ``my_baseline_missing``, ``my_closing_missing``; the coachee:
+    ``objectives_to_approve``; the sponsor: ``reports_to_score``,
+    ``report_to_score_id``. (``portal_engagements`` joins the closing review's
+    ``synthesis_status``, or for the sponsor ``synthesis_released``.)
     """
     engagements = list(engagements)
     by_pk = {engagement.pk: engagement for engagement in engagements}
@@ -195,8 +209,6 @@ def with_portal_figures(engagements, role, user):
     _convention_figures(by_pk, user, party)
     if party:
         _report_figures(by_pk, role)
-    if role in (Role.COACH, Role.COACHEE, Role.SPONSOR):
-        _synthesis_figures(by_pk, role)
     if role in (Role.COACHEE, Role.SPONSOR):
         _score_figures(by_pk, role)
     return engagements
@@ -315,21 +327,6 @@ def _report_figures(by_pk, role):
             engagement.reports_to_score += 1
             if engagement.report_to_score_id is None:
                 engagement.report_to_score_id = report["pk"]
-
-
-def _synthesis_figures(by_pk, role):
-    if role == Role.SPONSOR:
-        _set(by_pk, synthesis_released=False)
-    else:
-        _set(by_pk, synthesis_status=None)
-    for review in ClosingReview.objects.filter(engagement_id__in=by_pk).values(
-        "engagement_id", "status"
-    ):
-        engagement = by_pk[review["engagement_id"]]
-        if role == Role.SPONSOR:
-            engagement.synthesis_released = review["status"] == ClosingReview.Status.COMPLETED
-        else:
-            engagement.synthesis_status = review["status"]
 
 
 def _score_figures(by_pk, role):

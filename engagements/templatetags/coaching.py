@@ -1,4 +1,6 @@
 from django import template
+from django.utils.html import conditional_escape
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 
 from ..models import Role
@@ -42,3 +44,25 @@ def percent(part, whole):
 @register.filter
 def signed_score(value):
     return f"{value:+d}" if value else "0"
+
+
+@register.filter
+def input_tag(widget):
+    """
+    The ``<input>`` of one choice of a RadioSelect or CheckboxSelectMultiple
+    (a ``BoundWidget``), exactly as Django's ``input.html`` and ``attrs.html``
+    write it, without rendering those two templates for each choice.
+    """
+    data = widget.data
+    kind, name = conditional_escape(data["type"]), conditional_escape(data["name"])
+    parts = [f'<input type="{kind}" name="{name}"']
+    if data["value"] is not None:
+        parts.append(f' value="{conditional_escape(f"{data['value']}")}"')
+    for name, value in data["attrs"].items():
+        if value is False:
+            continue
+        parts.append(f" {conditional_escape(name)}")
+        if value is not True:
+            parts.append(f'="{conditional_escape(f"{value}")}"')
+    parts.append(">")
+    return mark_safe("".join(parts))

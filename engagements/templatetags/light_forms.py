@@ -14,8 +14,9 @@ goes through crispy as before.
 from crispy_forms.templatetags.crispy_forms_filters import as_crispy_field
 from crispy_forms.templatetags.crispy_forms_tags import do_uni_form
 from django import forms, template
-from django.utils.html import conditional_escape
 from django.utils.safestring import mark_safe
+
+from .coaching import escape
 
 register = template.Library()
 
@@ -31,12 +32,12 @@ TEXTAREA_TEMPLATE = "django/forms/widgets/textarea.html"
 
 def _text(value):
     """``{{ value }}`` in a template: a string, escaped unless already safe."""
-    return conditional_escape(value)
+    return escape(value)
 
 
 def _formatted(value):
     """``{{ value|stringformat:'s' }}``."""
-    return conditional_escape(f"{value}")
+    return escape(f"{value}")
 
 
 def _attrs(attrs):

@@ -435,16 +435,19 @@ def report_page_for(engagement, roles, pk):
     report = next((r for r in reports if r.pk == pk), None)
     if report is None:
         raise SponsorReport.DoesNotExist
+    objectives = list(objectives_for(engagement, roles))
+    # Each entry's objective is one of those (the report's engagement's).
+    by_pk = {objective.pk: objective for objective in objectives}
     prefetch_related_objects(
         [report],
         Prefetch(
             "objective_progress",
-            queryset=ReportProgress.objects.select_related("objective").order_by(
-                "objective__position"
-            ),
+            queryset=ReportProgress.objects.order_by("objective__position"),
         ),
     )
-    objectives = list(objectives_for(engagement, roles))
+    for entry in report.objective_progress.all():
+        if entry.objective_id in by_pk:
+            entry.objective = by_pk[entry.objective_id]
     scores = [
         score
         for objective in objectives

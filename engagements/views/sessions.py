@@ -57,7 +57,7 @@ def _schedule_rows(engagement, sessions):
         rows.append(
             {
                 "url": f"{prefix}{session.pk}/",
-                "datetime": date(start, "c"),
+                "datetime": start.isoformat(),  # the date filter's "c"
                 "when": capfirst(date(start, "l j F Y, H:i")),
                 "kind": capfirst(session.get_kind_display()),
                 "length": hours(session.duration_minutes),

@@ -6,6 +6,7 @@ what its page displays (joins, prefetches, counts as subqueries), so that the
 number of queries of a page does not grow with the data.
 """
 
+from dataclasses import dataclass
 from datetime import timedelta
 
 from django.db.models import (
@@ -22,6 +23,7 @@ from django.db.models import (
     Subquery,
     Sum,
     When,
+    prefetch_related_objects,
 )
 from django.db.models.functions import Coalesce
 from django.utils import timezone
@@ -440,6 +442,28 @@ def sessions_for(engagement, roles):
     return CoachingSession.objects.none()
 
 
+SCHEDULE_FIELDS = (
+    "id",
+    "engagement_id",
+    "kind",
+    "starts_at",
+    "duration_minutes",
+    "status",
+    "cancelled_late",
+)
+
+
+def schedule_for(engagement, roles):
+    """
+    The schedule page's list: ``sessions_for``, without the notes the list
+    does not show (the full view loads only what it lists and counts).
+    """
+    sessions = sessions_for(engagement, roles)
+    if permissions.session_view(roles) == SessionView.FULL:
+        sessions = sessions.select_related(None).only(*SCHEDULE_FIELDS)
+    return sessions
+
+
 def reports_for(engagement, roles):
     """The reports the roles may read, latest first (the sponsor: released ones only)."""
     return engagement.reports.filter(
@@ -469,6 +493,48 @@ def report_for(engagement, roles, pk):
     )
 
 
+def report_page_for(engagement, roles, pk):
+    """
+    ``report_for`` with what the report's page shows besides: the reports the
+    roles may read (for the charts) and the objectives with the scores they
+    may see, in four queries. The report is one of those reports, and its
+    scores are those of the objectives' scores given with it: the same
+    ``visible_scores``. ``SponsorReport.DoesNotExist`` if the roles may not read it.
+    """
+    reports = list(reports_for(engagement, roles).select_related("author"))
+    report = next((r for r in reports if r.pk == pk), None)
+    if report is None:
+        raise SponsorReport.DoesNotExist
+    objectives = list(objectives_for(engagement, roles))
+    # Each entry's objective is one of those (the report's engagement's).
+    by_pk = {objective.pk: objective for objective in objectives}
+    prefetch_related_objects(
+        [report],
+        Prefetch(
+            "objective_progress",
+            queryset=ReportProgress.objects.order_by("objective__position"),
+        ),
+    )
+    for entry in report.objective_progress.all():
+        if entry.objective_id in by_pk:
+            entry.objective = by_pk[entry.objective_id]
+    scores = [
+        score
+        for objective in objectives
+        for score in objective.scores.all()
+        if score.report_id == report.pk
+    ]
+    return ReportPage(report=report, reports=reports, objectives=objectives, scores=scores)
+
+
+@dataclass(frozen=True)
+class ReportPage:
+    report: SponsorReport
+    reports: list
+    objectives: list
+    scores: list
+
+
 def conventions_for(engagement, roles):
     if not permissions.can_view_convention(roles):
         return Convention.objects.none()
@@ -494,15 +560,28 @@ def status_history(engagement):
     return StatusChange.objects.filter(engagement=engagement).select_related("actor")
 
 
-def session_counts(engagement):
-    """Counts every role may see (HR sees only these): used, planned, minutes, contracted."""
-    annotated = with_session_counts(Engagement.objects.filter(pk=engagement.pk)).get()
-    return {
-        "used": annotated.sessions_used,
-        "planned": annotated.sessions_planned,
-        "minutes_used": annotated.minutes_used,
-        "contracted": engagement.sessions_contracted,
-    }
+def session_counts(engagement, *, sessions=None):
+    """
+    Counts every role may see (HR sees only these): used, planned, minutes,
+    contracted. One aggregate query; none when ``sessions`` holds every
+    session of the engagement, already fetched (the schedule's full view).
+    """
+    development = CoachingSession.Kind.DEVELOPMENT
+    if sessions is not None:
+        sessions = [s for s in sessions if s.kind == development]
+        used = [s for s in sessions if s.counts_as_used]
+        return {
+            "used": len(used),
+            "planned": sum(1 for s in sessions if s.status == CoachingSession.Status.PLANNED),
+            "minutes_used": sum(s.duration_minutes for s in used),
+            "contracted": engagement.sessions_contracted,
+        }
+    totals = CoachingSession.objects.filter(engagement=engagement.pk, kind=development).aggregate(
+        used=Count("pk", filter=CoachingSession.USED),
+        planned=Count("pk", filter=Q(status=CoachingSession.Status.PLANNED)),
+        minutes_used=Sum("duration_minutes", filter=CoachingSession.USED, default=0),
+    )
+    return {**totals, "contracted": engagement.sessions_contracted}
 
 
 def calendar_sessions_for(user, window=None):

@@ -1,4 +1,8 @@
+import html
+
 from django import template
+from django.utils.functional import Promise
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 
 from ..models import Role
@@ -42,3 +46,53 @@ def percent(part, whole):
 @register.filter
 def signed_score(value):
     return f"{value:+d}" if value else "0"
+
+
+def escape(value):
+    """``conditional_escape``, without the lazy-string wrapper of ``escape`` it calls."""
+    if isinstance(value, Promise):
+        value = str(value)
+    if hasattr(value, "__html__"):
+        return value.__html__()
+    return html.escape(str(value))
+
+
+def _input(data):
+    """Django's ``input.html`` and ``attrs.html`` for one widget's context ``data``."""
+    parts = [f'<input type="{escape(data["type"])}" name="{escape(data["name"])}"']
+    if data["value"] is not None:
+        parts.append(f' value="{escape(f"{data['value']}")}"')
+    for name, value in data["attrs"].items():
+        if value is False:
+            continue
+        parts.append(f" {escape(name)}")
+        if value is not True:
+            parts.append(f'="{escape(f"{value}")}"')
+    parts.append(">")
+    return "".join(parts)
+
+
+@register.filter
+def input_tag(widget):
+    """
+    The ``<input>`` of one choice of a RadioSelect or CheckboxSelectMultiple
+    (a ``BoundWidget``), exactly as Django's ``input.html`` and ``attrs.html``
+    write it, without rendering those two templates for each choice.
+    """
+    return mark_safe(_input(widget.data))
+
+
+@register.filter
+def score_choices(field):
+    """
+    The choices of a score (``forms.ScoresForm``), each its radio button and
+    its label, as ``_scores_fields.html`` wrote them one by one.
+    """
+    return mark_safe(
+        "".join(
+            f'\n        <div class="form-check">\n          {_input(radio.data)}\n'
+            f'          <label class="form-check-label small" for="{escape(radio.id_for_label)}">'
+            f"{escape(radio.choice_label)}</label>\n        </div>"
+            for radio in field
+        )
+    )

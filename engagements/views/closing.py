@@ -132,7 +132,10 @@ def _render_synthesis(
         user=request.user, engagement=engagement, records=[review], ip_address=client_ip(request)
     )
     objectives = list(selectors.objectives_for(engagement, roles))
-    reports = list(selectors.reports_for(engagement, roles))
+    # For the charts' milestones only.
+    reports = list(
+        selectors.reports_for(engagement, roles).only("id", "engagement_id", "status", "period_end")
+    )
     rater = permissions.score_rater(roles)
     my_final_missing = bool(
         rater

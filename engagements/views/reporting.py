@@ -122,21 +122,34 @@ def _charts(engagement, roles):
 
 @require_http_methods(["GET"])
 def report_detail(request, pk, report_id):
-    engagement, roles, report = _report(request, pk, report_id)
-    return _render_report(request, engagement, roles, report)
+    engagement, roles = _engagement_for(request, pk, rule=permissions.can_view_scores)
+    try:
+        page = selectors.report_page_for(engagement, roles, report_id)
+    except SponsorReport.DoesNotExist:
+        raise Http404 from None
+    page.report.engagement = engagement
+    return _render_report(request, engagement, roles, page.report, page=page)
 
 
-def _render_report(request, engagement, roles, report, *, scores_form=None, return_form=None):
+def _render_report(
+    request, engagement, roles, report, *, page=None, scores_form=None, return_form=None
+):
     privacy.confidential_views_log(
         user=request.user, engagement=engagement, records=[report], ip_address=client_ip(request)
     )
-    objectives, objective_charts = _charts(engagement, roles)
+    if page is None:
+        objectives, objective_charts = _charts(engagement, roles)
+        report_scores = report.scores.all()
+    else:
+        objectives = page.objectives
+        objective_charts = charts.objective_charts(objectives, page.reports)
+        report_scores = page.scores
     can_approve = (
         permissions.can_approve_reports(roles)
         and report.status == SponsorReport.Status.AWAITING_APPROVAL
         and workflow.allows(engagement, "handle_report")
     )
-    my_report_scores = [s for s in report.scores.all() if s.rater == permissions.score_rater(roles)]
+    my_report_scores = [s for s in report_scores if s.rater == permissions.score_rater(roles)]
     can_score = (
         permissions.can_give_observed_scores(roles)
         and report.is_released
@@ -144,7 +157,7 @@ def _render_report(request, engagement, roles, report, *, scores_form=None, retu
         and workflow.allows(engagement, "score_report")
     )
     scores_by_objective = {}
-    for score in report.scores.all():
+    for score in report_scores:
         scores_by_objective.setdefault(score.objective_id, {})[score.rater] = score
     return render(
         request,

@@ -6,6 +6,7 @@ from django.contrib.auth.decorators import login_not_required
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.defaultfilters import capfirst
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.cache import get_conditional_response
@@ -28,7 +29,10 @@ from ..forms import (
     validate_plausible_year,
 )
 from ..models import CalendarFeed, CoachingSession, Role
+from ..permissions import SessionView
 from ..services import sessions as service
+from ..templatetags.coaching import hours
+from ..templatetags.french_dates import date
 from .common import engagement_for_rule as _engagement_for
 from .common import show_refusal
 
@@ -37,12 +41,43 @@ def _kinds(engagement):
     return workflow.bookable_kinds(engagement)
 
 
+def _schedule_rows(engagement, sessions):
+    """
+    What the schedule lists of each session, as its template wrote it (the
+    ``date``, ``capfirst`` and ``hours`` filters), without a template
+    variable, a filter and a ``{% url %}`` per value and per session.
+    """
+    # One address reversed; each session's is it with the session's id.
+    address = reverse("session_detail", args=[engagement.pk, 0])
+    assert address.endswith("/0/")
+    prefix = address[:-2]
+    rows = []
+    for session in sessions:
+        start = timezone.localtime(session.starts_at)
+        rows.append(
+            {
+                "url": f"{prefix}{session.pk}/",
+                "datetime": start.isoformat(),  # the date filter's "c"
+                "when": capfirst(date(start, "l j F Y, H:i")),
+                "kind": capfirst(session.get_kind_display()),
+                "length": hours(session.duration_minutes),
+                "status": session.get_status_display(),
+                "late": session.cancelled_late,
+            }
+        )
+    return rows
+
+
 def _render_schedule(
     request, engagement, roles, *, session_form=None, series_form=None, preview=None
 ):
     is_coach = permissions.can_manage_sessions(roles)
-    counts = selectors.session_counts(engagement)
+    schedule = list(selectors.schedule_for(engagement, roles))
+    # The full view lists every session: the counts come from the list.
+    full = permissions.session_view(roles) == SessionView.FULL
+    counts = selectors.session_counts(engagement, sessions=schedule if full else None)
     remaining = engagement.sessions_contracted - counts["used"] - counts["planned"]
+    kinds = _kinds(engagement)
     defaults = {
         "duration_minutes": engagement.session_minutes,
         "format": engagement.format,
@@ -53,11 +88,11 @@ def _render_schedule(
         {
             "engagement": engagement,
             "is_coach": is_coach,
-            "sessions": selectors.sessions_for(engagement, roles),
+            "sessions": _schedule_rows(engagement, schedule),
             "counts": counts,
-            "kinds": _kinds(engagement),
+            "kinds": kinds,
             "before_signature": workflow.allows(engagement, "edit_terms"),
-            "session_form": session_form or SessionForm(kinds=_kinds(engagement), initial=defaults),
+            "session_form": session_form or SessionForm(kinds=kinds, initial=defaults),
             "series_form": series_form
             or SeriesForm(
                 initial={

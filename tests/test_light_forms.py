@@ -234,9 +234,8 @@ def build(name, state):
     form = make(data=invalid if state == "invalid" else valid)
     form.is_valid()
     if state == "invalid":
-        # A second error, escaped, on the first field; and one on a field
-        # whose data may be valid (the forms' clean() and services do it).
-        # Two errors on a field (numbered), one added to a field that had none.
+        # Two errors on a field (numbered), and one, escaped, on a field whose
+        # data may be valid (as the forms' clean() and show_refusal add them).
         first = ([name for name in form.fields if name in form.errors] or list(form.fields))[0]
         last = list(form.fields)[-1]
         form.add_error(first, f"Second: {NASTY}")

@@ -21,11 +21,12 @@ from django.db.models import (
     Q,
     Subquery,
     Sum,
+    Value,
 )
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from . import permissions
+from . import clock, permissions, workflow
 from .models import (
     ClosingReview,
     Coach,
@@ -67,9 +68,19 @@ def active_coach(user):
 
 
 def engagements_for(user):
-    """Engagements ``user`` has a part in, with parties and organization loaded."""
-    visible = Engagement.objects.filter(permissions.engagement_visibility(user)).values("pk")
-    return _base(Engagement.objects.filter(pk__in=visible))
+    """
+    Engagements ``user`` has a part in, with parties and organization loaded,
+    and whether ``user`` is HR of it (``permissions.roles_in`` reads it): one
+    query, without the organization's HR memberships.
+    """
+    queryset = Engagement.objects.filter(permissions.engagement_visibility(user)).select_related(
+        "organization", "coach__user", "coachee", "sponsor"
+    )
+    if not user.is_authenticated:
+        return queryset
+    return queryset.annotate(
+        viewer_id=Value(user.pk), viewer_is_hr=permissions.hr_of_organization(user)
+    )
 
 
 def engagement_for(user, pk):
@@ -424,15 +435,41 @@ def status_history(engagement):
     return StatusChange.objects.filter(engagement=engagement).select_related("actor")
 
 
-def session_counts(engagement):
-    """Counts every role may see (HR sees only these): used, planned, minutes, contracted."""
-    annotated = with_session_counts(Engagement.objects.filter(pk=engagement.pk)).get()
-    return {
-        "used": annotated.sessions_used,
-        "planned": annotated.sessions_planned,
-        "minutes_used": annotated.minutes_used,
-        "contracted": engagement.sessions_contracted,
-    }
+def session_counts(engagement, roles=(), sessions=None):
+    """
+    Counts every role may see (HR sees only these): development sessions used
+    and planned, minutes used, contracted; and whether a development session
+    has taken place (``workflow.development_started``). One aggregate query;
+    none when ``sessions`` is the schedule ``sessions_for`` gave ``roles`` that
+    see every session (coach, coachee).
+    """
+    now = clock.now()
+    Status = CoachingSession.Status
+    if sessions is not None and permissions.session_view(roles) == SessionView.FULL:
+        development = [s for s in sessions if s.kind == CoachingSession.Kind.DEVELOPMENT]
+        used = [s for s in development if s.counts_as_used]
+        counts = {
+            "used": len(used),
+            "planned": sum(s.status == Status.PLANNED for s in development),
+            "minutes_used": sum(s.duration_minutes for s in used),
+            "development_started": any(
+                workflow.development_session_started(s, now) for s in development
+            ),
+        }
+    else:
+        counts = (
+            CoachingSession.objects.filter(engagement=engagement)
+            .development()
+            .aggregate(
+                used=Count("pk", filter=CoachingSession.USED),
+                planned=Count("pk", filter=Q(status=Status.PLANNED)),
+                minutes_used=Coalesce(Sum("duration_minutes", filter=CoachingSession.USED), 0),
+                development_started=Count("pk", filter=workflow.development_started_q(now)),
+            )
+        )
+        counts["development_started"] = bool(counts["development_started"])
+    counts["contracted"] = engagement.sessions_contracted
+    return counts
 
 
 def calendar_sessions_for(user, window=None):

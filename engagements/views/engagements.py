@@ -166,7 +166,7 @@ def engagement_detail(request, pk):
     session_view = permissions.session_view(roles)
     conventions = list(selectors.conventions_for(engagement, roles))
     objectives = list(selectors.objectives_for(engagement, roles))
-    counts = selectors.session_counts(engagement)
+    counts = selectors.session_counts(engagement, roles, sessions)
     can_sign = permissions.can_sign_convention(roles)
     sign_version = next(
         (
@@ -182,6 +182,7 @@ def engagement_detail(request, pk):
     rater = permissions.score_rater(roles)
     # What the mid-point rule needs (the portals annotate the same two figures).
     engagement.sessions_used = counts["used"]
+    engagement.development_started = counts["development_started"]
     engagement.reports_started = sum(r.status != SponsorReport.Status.CLOSED for r in reports)
     if closing_review:
         privacy.confidential_views_log(

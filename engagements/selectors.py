@@ -67,15 +67,12 @@ def active_coach(user):
     return Coach.objects.filter(user=user, is_active=True).first()
 
 
-def engagements_for(user):
+def _with_parties(queryset, user):
     """
-    Engagements ``user`` has a part in, with parties and organization loaded,
-    and whether ``user`` is HR of it (``permissions.roles_in`` reads it): one
-    query, without the organization's HR memberships.
+    Parties and organization loaded, and whether ``user`` is HR of the
+    organization (``permissions.roles_in`` reads it, for ``user`` only).
     """
-    queryset = Engagement.objects.filter(permissions.engagement_visibility(user)).select_related(
-        "organization", "coach__user", "coachee", "sponsor"
-    )
+    queryset = queryset.select_related("organization", "coach__user", "coachee", "sponsor")
     if not user.is_authenticated:
         return queryset
     return queryset.annotate(
@@ -83,9 +80,24 @@ def engagements_for(user):
     )
 
 
+def engagements_for(user):
+    """Engagements ``user`` has a part in, with parties and organization loaded."""
+    return _with_parties(Engagement.objects.filter(permissions.engagement_visibility(user)), user)
+
+
 def engagement_for(user, pk):
-    """One engagement ``user`` has a part in; ``Engagement.DoesNotExist`` otherwise."""
-    return engagements_for(user).get(pk=pk)
+    """
+    One engagement ``user`` has a part in; ``Engagement.DoesNotExist`` otherwise.
+    Fetched by its key, then kept only if ``user`` holds a role in it: the rule
+    of ``permissions.engagement_visibility``, asked of the row already loaded
+    (``roles_in``) rather than compiled into the query.
+    """
+    if not user.is_authenticated:
+        raise Engagement.DoesNotExist
+    engagement = _with_parties(Engagement.objects.all(), user).get(pk=pk)
+    if not permissions.can_view_engagement(permissions.roles_in(engagement, user)):
+        raise Engagement.DoesNotExist
+    return engagement
 
 
 def _count(queryset):

@@ -6,6 +6,9 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import Http404
 from django.shortcuts import redirect, render
+from django.template.defaultfilters import capfirst
+from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
@@ -13,6 +16,7 @@ from .. import charts, permissions, selectors, workflow
 from ..auth import client_ip
 from ..forms import CancelForm, EngagementOpenForm, EngagementTermsForm, WithdrawForm
 from ..models import CoachingSession, Convention, Engagement, ObjectiveScore, SponsorReport
+from ..permissions import SessionView
 from ..services import privacy
 from ..services.engagements import (
     Person,
@@ -21,6 +25,7 @@ from ..services.engagements import (
     engagement_terms_update,
     engagement_withdraw,
 )
+from ..templatetags.french_dates import date
 from .common import engagement_for_rule, show_refusal
 
 
@@ -151,6 +156,37 @@ def engagement_terms(request, pk):
     )
 
 
+def _schedule(engagement, sessions, view):
+    """
+    What each row of the schedule shows, worked out once here (one reverse()
+    for every link, each label translated once) rather than by template tags
+    and filters for every row. Only the fields the ``view`` loaded are read.
+    """
+    if view not in (SessionView.FULL, SessionView.DATES):
+        return
+    labels = {}
+
+    def label(session, field):
+        key = (field, getattr(session, field))
+        if key not in labels:
+            labels[key] = getattr(session, f"get_{field}_display")()
+        return labels[key]
+
+    prefix = reverse("sessions", args=[engagement.pk])
+    for session in sessions:
+        local = timezone.localtime(session.starts_at)
+        session.iso = local.isoformat()
+        session.kind_label = capfirst(label(session, "kind"))
+        if view == SessionView.FULL:
+            session.url = f"{prefix}{session.pk}/"
+            session.when = capfirst(date(local, "l j F Y, H:i"))
+            session.status_label = capfirst(label(session, "status"))
+            session.format_label = label(session, "format")
+        else:
+            session.day = date(local, "j F Y")
+            session.time = date(local, "H:i")
+
+
 @require_GET
 def engagement_detail(request, pk):
     """The engagement page: the five steps, the parties, and each section the person may see."""
@@ -164,6 +200,7 @@ def engagement_detail(request, pk):
     closing_review = selectors.closing_review_for(engagement, roles)
     sessions = list(selectors.sessions_for(engagement, roles))
     session_view = permissions.session_view(roles)
+    _schedule(engagement, sessions, session_view)
     conventions = list(selectors.conventions_for(engagement, roles))
     objectives = list(selectors.objectives_for(engagement, roles))
     counts = selectors.session_counts(engagement, roles, sessions)

@@ -67,7 +67,9 @@ def hr_of_organization(user):
     condition rather than a join, so that an organization with several HR
     members still gives each engagement once.
     """
-    return Exists(HRMembership.objects.filter(organization=OuterRef("organization"), user=user))
+    return Exists(
+        HRMembership.objects.filter(organization_id=OuterRef("organization_id"), user_id=user.pk)
+    )
 
 
 def roles_in(engagement, user):

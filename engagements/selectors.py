@@ -85,16 +85,20 @@ def engagements_for(user):
     return _with_parties(Engagement.objects.filter(permissions.engagement_visibility(user)), user)
 
 
-def engagement_for(user, pk):
+def engagement_for(user, pk, *, with_closing_review=False):
     """
     One engagement ``user`` has a part in; ``Engagement.DoesNotExist`` otherwise.
     Fetched by its key, then kept only if ``user`` holds a role in it: the rule
     of ``permissions.engagement_visibility``, asked of the row already loaded
-    (``roles_in``) rather than compiled into the query.
+    (``roles_in``) rather than compiled into the query. ``with_closing_review``
+    loads the closing review with it, for ``closing_review_for`` to filter.
     """
     if not user.is_authenticated:
         raise Engagement.DoesNotExist
-    engagement = _with_parties(Engagement.objects.all(), user).get(pk=pk)
+    queryset = _with_parties(Engagement.objects.all(), user)
+    if with_closing_review:
+        queryset = queryset.select_related("closing_review")
+    engagement = queryset.get(pk=pk)
     if not permissions.can_view_engagement(permissions.roles_in(engagement, user)):
         raise Engagement.DoesNotExist
     return engagement
@@ -395,9 +399,10 @@ def sessions_for(engagement, roles):
 
 def reports_for(engagement, roles):
     """The reports the roles may read, latest first (the sponsor: released ones only)."""
-    return engagement.reports.filter(
-        status__in=permissions.report_statuses_visible(roles)
-    ).order_by("-period_end", "-pk")
+    statuses = permissions.report_statuses_visible(roles)
+    if not statuses:
+        return SponsorReport.objects.none()
+    return engagement.reports.filter(status__in=statuses).order_by("-period_end", "-pk")
 
 
 def report_for(engagement, roles, pk):
@@ -425,8 +430,12 @@ def report_for(engagement, roles, pk):
 def conventions_for(engagement, roles):
     if not permissions.can_view_convention(roles):
         return Convention.objects.none()
+    # Signatures in the order they were given (their Meta ordering, which
+    # would also sort by convention and engagement, the same for them all).
     return engagement.conventions.prefetch_related(
-        Prefetch("signatures", queryset=Signature.objects.select_related("signer"))
+        Prefetch(
+            "signatures", queryset=Signature.objects.select_related("signer").order_by("signed_at")
+        )
     ).order_by("-version")
 
 
@@ -439,6 +448,10 @@ def closing_review_for(engagement, roles):
     statuses = permissions.synthesis_statuses_visible(roles)
     if not statuses:
         return None
+    if Engagement.closing_review.is_cached(engagement):
+        # Loaded with the engagement (``engagement_for(with_closing_review=True)``).
+        review = getattr(engagement, "closing_review", None)
+        return review if review is not None and review.status in statuses else None
     return ClosingReview.objects.filter(engagement=engagement, status__in=statuses).first()
 
 
@@ -451,37 +464,33 @@ def session_counts(engagement, roles=(), sessions=None):
     """
     Counts every role may see (HR sees only these): development sessions used
     and planned, minutes used, contracted; and whether a development session
-    has taken place (``workflow.development_started``). One aggregate query;
-    none when ``sessions`` is the schedule ``sessions_for`` gave ``roles`` that
-    see every session (coach, coachee).
+    has taken place (``workflow.development_started``). One narrow query of
+    the development sessions; none when ``sessions`` is the schedule
+    ``sessions_for`` gave ``roles`` that see every session (coach, coachee).
     """
-    now = clock.now()
-    Status = CoachingSession.Status
-    if sessions is not None and permissions.session_view(roles) == SessionView.FULL:
-        development = [s for s in sessions if s.kind == CoachingSession.Kind.DEVELOPMENT]
-        used = [s for s in development if s.counts_as_used]
-        counts = {
-            "used": len(used),
-            "planned": sum(s.status == Status.PLANNED for s in development),
-            "minutes_used": sum(s.duration_minutes for s in used),
-            "development_started": any(
-                workflow.development_session_started(s, now) for s in development
-            ),
-        }
-    else:
-        counts = (
+    if sessions is None or permissions.session_view(roles) != SessionView.FULL:
+        # Only what the counts need, never shown: a handful of rows per
+        # engagement, cheaper to count here than an aggregate is to compile.
+        sessions = (
             CoachingSession.objects.filter(engagement=engagement)
             .development()
-            .aggregate(
-                used=Count("pk", filter=CoachingSession.USED),
-                planned=Count("pk", filter=Q(status=Status.PLANNED)),
-                minutes_used=Coalesce(Sum("duration_minutes", filter=CoachingSession.USED), 0),
-                development_started=Count("pk", filter=workflow.development_started_q(now)),
+            .only(
+                "engagement_id", "kind", "status", "cancelled_late", "duration_minutes", "starts_at"
             )
+            .order_by()
         )
-        counts["development_started"] = bool(counts["development_started"])
-    counts["contracted"] = engagement.sessions_contracted
-    return counts
+    now = clock.now()
+    development = [s for s in sessions if s.kind == CoachingSession.Kind.DEVELOPMENT]
+    used = [s for s in development if s.counts_as_used]
+    return {
+        "used": len(used),
+        "planned": sum(s.status == CoachingSession.Status.PLANNED for s in development),
+        "minutes_used": sum(s.duration_minutes for s in used),
+        "contracted": engagement.sessions_contracted,
+        "development_started": any(
+            workflow.development_session_started(s, now) for s in development
+        ),
+    }
 
 
 def calendar_sessions_for(user, window=None):

@@ -193,3 +193,28 @@ def test_a_planned_development_session_under_way_counts_as_started(engagement_in
                 is started
             )
             assert workflow.development_started(engagement) is started
+
+
+@pytest.mark.parametrize("status", ClosingReview.Status.values)
+def test_the_closing_review_loaded_with_the_engagement_is_filtered_as_when_asked_alone(
+    engagement_in, coach, status
+):
+    engagement = engagement_in(Engagement.Status.CLOSING)
+    now = timezone.now()
+    factories.ClosingReviewFactory(
+        engagement=engagement,
+        status=status,
+        coachee_validated_at=now,
+        completed_at=now,
+        synthesis_pdf="synthesis.pdf",
+        sponsor_pdf="sponsor.pdf",
+        synthesis_sha256="a" * 64,
+        sponsor_sha256="b" * 64,
+    )
+    loaded = selectors.engagement_for(coach, engagement.pk, with_closing_review=True)
+    for roles in ({"coach"}, {"coachee"}, {"sponsor"}, {"hr"}):
+        alone = selectors.closing_review_for(Engagement.objects.get(pk=engagement.pk), roles)
+        assert selectors.closing_review_for(loaded, roles) == alone, roles
+    without = factories.EngagementFactory(coach=engagement.coach)
+    loaded = selectors.engagement_for(coach, without.pk, with_closing_review=True)
+    assert selectors.closing_review_for(loaded, {"coach"}) is None

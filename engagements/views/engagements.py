@@ -156,14 +156,25 @@ def engagement_terms(request, pk):
     )
 
 
-def _schedule(engagement, sessions, view):
+def _listed(queryset):
+    """
+    A selector's rows; the database is not asked when there can be none
+    (``none()``: the person may not see them), which Django would compile all
+    the same.
+    """
+    return [] if queryset.query.is_empty() else list(queryset)
+
+
+def _schedule(engagement, sessions, roles):
     """
     What each row of the schedule shows, worked out once here (one reverse()
-    for every link, each label translated once) rather than by template tags
-    and filters for every row. Only the fields the ``view`` loaded are read.
+    for every link, each label translated once, the summary and the note when
+    the person may read them) rather than by template tags and filters for
+    every row. Only the fields ``sessions_for`` loaded for ``roles`` are read.
     """
-    if view not in (SessionView.FULL, SessionView.DATES):
-        return
+    view = permissions.session_view(roles)
+    summaries = permissions.can_view_shared_summaries(roles)
+    notes = permissions.can_view_private_notes(roles)
     labels = {}
 
     def label(session, field):
@@ -182,6 +193,8 @@ def _schedule(engagement, sessions, view):
             session.when = capfirst(date(local, "l j F Y, H:i"))
             session.status_label = capfirst(label(session, "status"))
             session.format_label = label(session, "format")
+            session.summary = getattr(session, "shared_summary", None) if summaries else None
+            session.note = getattr(session, "private_note", None) if notes else None
         else:
             session.day = date(local, "j F Y")
             session.time = date(local, "H:i")
@@ -191,18 +204,18 @@ def _schedule(engagement, sessions, view):
 def engagement_detail(request, pk):
     """The engagement page: the five steps, the parties, and each section the person may see."""
     try:
-        engagement = selectors.engagement_for(request.user, pk)
+        engagement = selectors.engagement_for(request.user, pk, with_closing_review=True)
     except Engagement.DoesNotExist:
         raise Http404 from None
     roles = permissions.roles_in(engagement, request.user)
     history = list(selectors.status_history(engagement))
-    reports = list(selectors.reports_for(engagement, roles))
+    reports = _listed(selectors.reports_for(engagement, roles))
     closing_review = selectors.closing_review_for(engagement, roles)
-    sessions = list(selectors.sessions_for(engagement, roles))
+    sessions = _listed(selectors.sessions_for(engagement, roles))
     session_view = permissions.session_view(roles)
-    _schedule(engagement, sessions, session_view)
-    conventions = list(selectors.conventions_for(engagement, roles))
-    objectives = list(selectors.objectives_for(engagement, roles))
+    _schedule(engagement, sessions, roles)
+    conventions = _listed(selectors.conventions_for(engagement, roles))
+    objectives = _listed(selectors.objectives_for(engagement, roles))
     counts = selectors.session_counts(engagement, roles, sessions)
     can_sign = permissions.can_sign_convention(roles)
     sign_version = next(
@@ -255,8 +268,6 @@ def engagement_detail(request, pk):
             "session_view": session_view,
             "sessions": sessions,
             "counts": counts,
-            "can_view_summaries": permissions.can_view_shared_summaries(roles),
-            "can_view_private_notes": permissions.can_view_private_notes(roles),
             "reports": reports,
             "can_view_reports": bool(permissions.report_statuses_visible(roles)),
             "can_start_report": permissions.can_write_reports(roles)

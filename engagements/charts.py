@@ -16,8 +16,8 @@ import numbers
 from dataclasses import dataclass
 from uuid import uuid4
 
-from django.template.loader import render_to_string
 from django.utils.formats import date_format
+from django.utils.html import conditional_escape
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 
@@ -194,7 +194,126 @@ def progress_chart(
         "empty_x": _n((PLOT_LEFT + PLOT_RIGHT) / 2),
         "empty_y": _n((_y(1) + _y(0)) / 2 + 5),
     }
-    return mark_safe(render_to_string("charts/progress.svg", context).strip())
+    return mark_safe(_svg(context))
+
+
+def _svg(c):
+    """
+    The markup of one chart from ``progress_chart``'s figures, every text
+    escaped. Built in Python rather than with a template: a page draws one per
+    objective. Presentation attributes only, so that the same markup renders
+    in browsers and in WeasyPrint (no ``style``, which the CSP forbids).
+    """
+    e = conditional_escape
+    cid, width, height = c["id"], c["width"], c["height"]
+    out = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" width="100%" '
+        f'class="progress-chart" role="img" aria-labelledby="{cid}-title {cid}-desc" '
+        f'font-family="sans-serif" font-size="12">\n'
+        f'  <title id="{cid}-title">{e(c["title"])}</title>\n'
+        f'  <desc id="{cid}-desc">{e(c["desc"])}</desc>\n'
+        f'  <rect x="0" y="0" width="{width}" height="{height}" fill="#ffffff"/>\n'
+        f'  <g data-part="legend">'
+    ]
+    legend_y, radius, square = c["legend_y"], c["radius"], c["square"]
+    for entry in c["legend"]:
+        color = entry["color"]
+        dash = f' stroke-dasharray="{e(entry["dasharray"])}"' if entry["dasharray"] else ""
+        if entry["shape"] == "circle":
+            marker = (
+                f'<circle cx="{entry["mid"]}" cy="{legend_y}" r="{radius}" fill="{color}" '
+                f'stroke="#ffffff" stroke-width="1.5"/>'
+            )
+        else:
+            marker = (
+                f'<rect x="{entry["corner_x"]}" y="{entry["corner_y"]}" width="{square}" '
+                f'height="{square}" fill="#ffffff" stroke="{color}" stroke-width="2"/>'
+            )
+        out.append(
+            f'\n    <line x1="{entry["x"]}" y1="{legend_y}" x2="{entry["end"]}" y2="{legend_y}" '
+            f'stroke="{color}" stroke-width="2.5"{dash}/>\n'
+            f"    {marker}\n"
+            f'    <text x="{entry["text_x"]}" y="{c["legend_text_y"]}" fill="#1f2933">'
+            f"{e(entry['label'])}</text>"
+        )
+    out.append('\n  </g>\n  <g data-part="y-axis">')
+    plot_left, plot_right = c["plot_left"], c["plot_right"]
+    for level in c["levels"]:
+        if level["zero"]:
+            line, text = (
+                ' stroke="#3d4852" stroke-width="1.5"',
+                ' fill="#1f2933" font-weight="bold"',
+            )
+        else:
+            line, text = ' stroke="#dde2e6" stroke-width="1"', ' fill="#52606d"'
+        out.append(
+            f'\n    <line x1="{plot_left}" y1="{level["y"]}" x2="{plot_right}" y2="{level["y"]}"'
+            f"{line}/>\n"
+            f'    <text x="{c["y_label_x"]}" y="{level["label_y"]}" text-anchor="end"{text}>'
+            f"{e(level['label'])}</text>"
+        )
+    expected = c["expected"]
+    out.append(
+        f'\n    <text x="{expected["x"]}" fill="#3d4852" font-size="11" font-style="italic">'
+    )
+    out.extend(
+        f'<tspan x="{expected["x"]}" y="{line["y"]}">{e(line["text"])}</tspan>'
+        for line in expected["lines"]
+    )
+    axis_y = c["axis_y"]
+    out.append(
+        f'</text>\n  </g>\n  <g data-part="x-axis">\n'
+        f'    <line x1="{plot_left}" y1="{axis_y}" x2="{plot_right}" y2="{axis_y}" '
+        f'stroke="#7b8794" stroke-width="1"/>'
+    )
+    for tick in c["ticks"]:
+        out.append(
+            f"\n    <g><title>{e(tick['title'])}</title>\n"
+            f'      <line x1="{tick["x"]}" y1="{axis_y}" x2="{tick["x"]}" y2="{c["tick_end"]}" '
+            f'stroke="#7b8794" stroke-width="1"/>\n'
+            f'      <text x="{tick["x"]}" y="{c["tick_label_y"]}" text-anchor="middle" '
+            f'fill="#3d4852" font-size="{c["tick_font"]}">{e(tick["label"])}</text>\n'
+            f"    </g>"
+        )
+    out.append("\n  </g>")
+    if c["empty"]:
+        out.append(
+            f'\n  <text x="{c["empty_x"]}" y="{c["empty_y"]}" text-anchor="middle" '
+            f'fill="#52606d" font-size="13" font-style="italic">{e(c["empty"])}</text>'
+        )
+    out.append(
+        '\n  <g data-part="lines" fill="none" stroke-width="2.5" stroke-linejoin="round" '
+        'stroke-linecap="round">'
+    )
+    for line in c["series"]:
+        dash = (
+            f' stroke-dasharray="{e(line["dasharray"])}" stroke-linecap="butt"'
+            if line["dasharray"]
+            else ""
+        )
+        out.extend(
+            f'\n    <path data-series="{line["rater"]}" d="{path}" stroke="{line["color"]}"{dash}/>'
+            for path in line["paths"]
+        )
+    out.append('\n  </g>\n  <g data-part="markers">')
+    for line in reversed(c["series"]):
+        rater, color = line["rater"], line["color"]
+        for point in line["points"]:
+            title = e(point["title"])
+            if line["shape"] == "circle":
+                out.append(
+                    f'\n    <circle data-series="{rater}" cx="{point["x"]}" cy="{point["y"]}" '
+                    f'r="{radius}" fill="{color}" stroke="#ffffff" stroke-width="1.5">'
+                    f"<title>{title}</title></circle>"
+                )
+            else:
+                out.append(
+                    f'\n    <rect data-series="{rater}" x="{point["corner_x"]}" '
+                    f'y="{point["corner_y"]}" width="{square}" height="{square}" fill="#ffffff" '
+                    f'stroke="{color}" stroke-width="2"><title>{title}</title></rect>'
+                )
+    out.append("\n  </g>\n</svg>")
+    return "".join(out)
 
 
 def _milestone_key(score):

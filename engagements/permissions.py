@@ -58,23 +58,38 @@ def engagement_visibility(user):
     """
     if not user.is_authenticated:
         return Q(pk__in=[])
-    return (
-        Q(coach__user=user)
-        | Q(coachee=user)
-        | Q(sponsor=user)
-        | Q(organization__hr_memberships__user=user)
+    return Q(coach__user=user) | Q(coachee=user) | Q(sponsor=user) | Q(hr_of_organization(user))
+
+
+def hr_of_organization(user):
+    """
+    Exists, on Engagement: ``user`` is HR of the engagement's organization. A
+    condition rather than a join, so that an organization with several HR
+    members still gives each engagement once.
+    """
+    return Exists(
+        HRMembership.objects.filter(organization_id=OuterRef("organization_id"), user_id=user.pk)
     )
 
 
 def roles_in(engagement, user):
     """
-    Every role ``user`` holds for ``engagement``, HR included. Uses the
-    organization's HR memberships prefetched by the selectors.
+    Every role ``user`` holds for ``engagement``, HR included. Whether they are
+    HR comes from what the selectors loaded: ``viewer_is_hr``, when fetched for
+    this very user (``selectors.engagement_for``), else the organization's HR
+    memberships (prefetched by the portal selectors).
     """
     roles = engagement.roles_of(user)
-    if user.is_authenticated and any(
-        membership.user_id == user.pk for membership in engagement.organization.hr_memberships.all()
-    ):
+    if not user.is_authenticated:
+        return roles
+    if getattr(engagement, "viewer_id", None) == user.pk:
+        is_hr = engagement.viewer_is_hr
+    else:
+        is_hr = any(
+            membership.user_id == user.pk
+            for membership in engagement.organization.hr_memberships.all()
+        )
+    if is_hr:
         roles.add(HR)
     return roles
 

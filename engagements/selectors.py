@@ -22,13 +22,14 @@ from django.db.models import (
     Q,
     Subquery,
     Sum,
+    Value,
     When,
     prefetch_related_objects,
 )
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from . import permissions
+from . import clock, permissions, workflow
 from .models import (
     ClosingReview,
     Coach,
@@ -69,15 +70,41 @@ def active_coach(user):
     return Coach.objects.filter(user=user, is_active=True).first()
 
 
+def _with_parties(queryset, user):
+    """
+    Parties and organization loaded, and whether ``user`` is HR of the
+    organization (``permissions.roles_in`` reads it, for ``user`` only).
+    """
+    queryset = queryset.select_related("organization", "coach__user", "coachee", "sponsor")
+    if not user.is_authenticated:
+        return queryset
+    return queryset.annotate(
+        viewer_id=Value(user.pk), viewer_is_hr=permissions.hr_of_organization(user)
+    )
+
+
 def engagements_for(user):
     """Engagements ``user`` has a part in, with parties and organization loaded."""
-    visible = Engagement.objects.filter(permissions.engagement_visibility(user)).values("pk")
-    return _base(Engagement.objects.filter(pk__in=visible))
+    return _with_parties(Engagement.objects.filter(permissions.engagement_visibility(user)), user)
 
 
-def engagement_for(user, pk):
-    """One engagement ``user`` has a part in; ``Engagement.DoesNotExist`` otherwise."""
-    return engagements_for(user).get(pk=pk)
+def engagement_for(user, pk, *, with_closing_review=False):
+    """
+    One engagement ``user`` has a part in; ``Engagement.DoesNotExist`` otherwise.
+    Fetched by its key, then kept only if ``user`` holds a role in it: the rule
+    of ``permissions.engagement_visibility``, asked of the row already loaded
+    (``roles_in``) rather than compiled into the query. ``with_closing_review``
+    loads the closing review with it, for ``closing_review_for`` to filter.
+    """
+    if not user.is_authenticated:
+        raise Engagement.DoesNotExist
+    queryset = _with_parties(Engagement.objects.all(), user)
+    if with_closing_review:
+        queryset = queryset.select_related("closing_review")
+    engagement = queryset.get(pk=pk)
+    if not permissions.can_view_engagement(permissions.roles_in(engagement, user)):
+        raise Engagement.DoesNotExist
+    return engagement
 
 
 def _count(queryset):
@@ -466,9 +493,10 @@ def schedule_for(engagement, roles):
 
 def reports_for(engagement, roles):
     """The reports the roles may read, latest first (the sponsor: released ones only)."""
-    return engagement.reports.filter(
-        status__in=permissions.report_statuses_visible(roles)
-    ).order_by("-period_end", "-pk")
+    statuses = permissions.report_statuses_visible(roles)
+    if not statuses:
+        return SponsorReport.objects.none()
+    return engagement.reports.filter(status__in=statuses).order_by("-period_end", "-pk")
 
 
 def report_for(engagement, roles, pk):
@@ -538,8 +566,12 @@ class ReportPage:
 def conventions_for(engagement, roles):
     if not permissions.can_view_convention(roles):
         return Convention.objects.none()
+    # Signatures in the order they were given (their Meta ordering, which
+    # would also sort by convention and engagement, the same for them all).
     return engagement.conventions.prefetch_related(
-        Prefetch("signatures", queryset=Signature.objects.select_related("signer"))
+        Prefetch(
+            "signatures", queryset=Signature.objects.select_related("signer").order_by("signed_at")
+        )
     ).order_by("-version")
 
 
@@ -552,6 +584,10 @@ def closing_review_for(engagement, roles):
     statuses = permissions.synthesis_statuses_visible(roles)
     if not statuses:
         return None
+    if Engagement.closing_review.is_cached(engagement):
+        # Loaded with the engagement (``engagement_for(with_closing_review=True)``).
+        review = getattr(engagement, "closing_review", None)
+        return review if review is not None and review.status in statuses else None
     return ClosingReview.objects.filter(engagement=engagement, status__in=statuses).first()
 
 
@@ -560,28 +596,37 @@ def status_history(engagement):
     return StatusChange.objects.filter(engagement=engagement).select_related("actor")
 
 
-def session_counts(engagement, *, sessions=None):
+def session_counts(engagement, roles=(), sessions=None):
     """
-    Counts every role may see (HR sees only these): used, planned, minutes,
-    contracted. One aggregate query; none when ``sessions`` holds every
-    session of the engagement, already fetched (the schedule's full view).
+    Counts every role may see (HR sees only these): development sessions used
+    and planned, minutes used, contracted; and whether a development session
+    has taken place (``workflow.development_started``). One narrow query of
+    the development sessions; none when ``sessions`` is the schedule
+    ``sessions_for`` gave ``roles`` that see every session (coach, coachee).
     """
-    development = CoachingSession.Kind.DEVELOPMENT
-    if sessions is not None:
-        sessions = [s for s in sessions if s.kind == development]
-        used = [s for s in sessions if s.counts_as_used]
-        return {
-            "used": len(used),
-            "planned": sum(1 for s in sessions if s.status == CoachingSession.Status.PLANNED),
-            "minutes_used": sum(s.duration_minutes for s in used),
-            "contracted": engagement.sessions_contracted,
-        }
-    totals = CoachingSession.objects.filter(engagement=engagement.pk, kind=development).aggregate(
-        used=Count("pk", filter=CoachingSession.USED),
-        planned=Count("pk", filter=Q(status=CoachingSession.Status.PLANNED)),
-        minutes_used=Sum("duration_minutes", filter=CoachingSession.USED, default=0),
-    )
-    return {**totals, "contracted": engagement.sessions_contracted}
+    if sessions is None or permissions.session_view(roles) != SessionView.FULL:
+        # Only what the counts need, never shown: a handful of rows per
+        # engagement, cheaper to count here than an aggregate is to compile.
+        sessions = (
+            CoachingSession.objects.filter(engagement=engagement)
+            .development()
+            .only(
+                "engagement_id", "kind", "status", "cancelled_late", "duration_minutes", "starts_at"
+            )
+            .order_by()
+        )
+    now = clock.now()
+    development = [s for s in sessions if s.kind == CoachingSession.Kind.DEVELOPMENT]
+    used = [s for s in development if s.counts_as_used]
+    return {
+        "used": len(used),
+        "planned": sum(s.status == CoachingSession.Status.PLANNED for s in development),
+        "minutes_used": sum(s.duration_minutes for s in used),
+        "contracted": engagement.sessions_contracted,
+        "development_started": any(
+            workflow.development_session_started(s, now) for s in development
+        ),
+    }
 
 
 def calendar_sessions_for(user, window=None):

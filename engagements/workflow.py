@@ -132,22 +132,41 @@ def _check_preconditions(transition, engagement):
             raise TransitionError(
                 gettext("The engagement completes with the synthesis the coachee validated.")
             )
-    if transition.name == "cancel":
-        development_started = (
-            engagement.sessions.filter(kind=CoachingSession.Kind.DEVELOPMENT)
-            .filter(
-                Q(status__in=[CoachingSession.Status.HELD, CoachingSession.Status.MISSED])
-                | Q(status=CoachingSession.Status.PLANNED, starts_at__lte=clock.now())
+    if transition.name == "cancel" and development_started(engagement):
+        raise TransitionError(
+            gettext(
+                "This engagement can no longer be cancelled: a development "
+                "session has already taken place."
             )
-            .exists()
         )
-        if development_started:
-            raise TransitionError(
-                gettext(
-                    "This engagement can no longer be cancelled: a development "
-                    "session has already taken place."
-                )
-            )
+
+
+def development_started_q(now):
+    """Q on CoachingSession: a development session held, missed, or under way since ``now``."""
+    return Q(kind=Kind.DEVELOPMENT) & (
+        Q(status__in=[CoachingSession.Status.HELD, CoachingSession.Status.MISSED])
+        | Q(status=CoachingSession.Status.PLANNED, starts_at__lte=now)
+    )
+
+
+def development_session_started(session, now):
+    """``development_started_q`` for one session already fetched."""
+    return session.kind == Kind.DEVELOPMENT and (
+        session.status in (CoachingSession.Status.HELD, CoachingSession.Status.MISSED)
+        or (session.status == CoachingSession.Status.PLANNED and session.starts_at <= now)
+    )
+
+
+def development_started(engagement):
+    """
+    Whether a development session has taken place (no cancelling then). Uses
+    ``engagement.development_started`` when the page already knows it, from
+    every session of the engagement (``selectors.session_counts``).
+    """
+    known = getattr(engagement, "development_started", None)
+    if known is not None:
+        return known
+    return engagement.sessions.filter(development_started_q(clock.now())).exists()
 
 
 def check(engagement, name, actor):

@@ -6,6 +6,9 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import Http404
 from django.shortcuts import redirect, render
+from django.template.defaultfilters import capfirst
+from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
@@ -13,6 +16,7 @@ from .. import charts, permissions, selectors, workflow
 from ..auth import client_ip
 from ..forms import CancelForm, EngagementOpenForm, EngagementTermsForm, WithdrawForm
 from ..models import CoachingSession, Convention, Engagement, ObjectiveScore, SponsorReport
+from ..permissions import SessionView
 from ..services import privacy
 from ..services.engagements import (
     Person,
@@ -21,6 +25,7 @@ from ..services.engagements import (
     engagement_terms_update,
     engagement_withdraw,
 )
+from ..templatetags.french_dates import date
 from .common import engagement_for_rule, show_refusal
 
 
@@ -151,22 +156,67 @@ def engagement_terms(request, pk):
     )
 
 
+def _listed(queryset):
+    """
+    A selector's rows; the database is not asked when there can be none
+    (``none()``: the person may not see them), which Django would compile all
+    the same.
+    """
+    return [] if queryset.query.is_empty() else list(queryset)
+
+
+def _schedule(engagement, sessions, roles):
+    """
+    What each row of the schedule shows, worked out once here (one reverse()
+    for every link, each label translated once, the summary and the note when
+    the person may read them) rather than by template tags and filters for
+    every row. Only the fields ``sessions_for`` loaded for ``roles`` are read.
+    """
+    view = permissions.session_view(roles)
+    summaries = permissions.can_view_shared_summaries(roles)
+    notes = permissions.can_view_private_notes(roles)
+    labels = {}
+
+    def label(session, field):
+        key = (field, getattr(session, field))
+        if key not in labels:
+            labels[key] = getattr(session, f"get_{field}_display")()
+        return labels[key]
+
+    prefix = reverse("sessions", args=[engagement.pk])
+    for session in sessions:
+        local = timezone.localtime(session.starts_at)
+        session.iso = local.isoformat()
+        session.kind_label = capfirst(label(session, "kind"))
+        if view == SessionView.FULL:
+            session.url = f"{prefix}{session.pk}/"
+            session.when = capfirst(date(local, "l j F Y, H:i"))
+            session.status_label = capfirst(label(session, "status"))
+            session.format_label = label(session, "format")
+            session.summary = getattr(session, "shared_summary", None) if summaries else None
+            session.note = getattr(session, "private_note", None) if notes else None
+        else:
+            session.day = date(local, "j F Y")
+            session.time = date(local, "H:i")
+
+
 @require_GET
 def engagement_detail(request, pk):
     """The engagement page: the five steps, the parties, and each section the person may see."""
     try:
-        engagement = selectors.engagement_for(request.user, pk)
+        engagement = selectors.engagement_for(request.user, pk, with_closing_review=True)
     except Engagement.DoesNotExist:
         raise Http404 from None
     roles = permissions.roles_in(engagement, request.user)
     history = list(selectors.status_history(engagement))
-    reports = list(selectors.reports_for(engagement, roles))
+    reports = _listed(selectors.reports_for(engagement, roles))
     closing_review = selectors.closing_review_for(engagement, roles)
-    sessions = list(selectors.sessions_for(engagement, roles))
+    sessions = _listed(selectors.sessions_for(engagement, roles))
     session_view = permissions.session_view(roles)
-    conventions = list(selectors.conventions_for(engagement, roles))
-    objectives = list(selectors.objectives_for(engagement, roles))
-    counts = selectors.session_counts(engagement)
+    _schedule(engagement, sessions, roles)
+    conventions = _listed(selectors.conventions_for(engagement, roles))
+    objectives = _listed(selectors.objectives_for(engagement, roles))
+    counts = selectors.session_counts(engagement, roles, sessions)
     can_sign = permissions.can_sign_convention(roles)
     sign_version = next(
         (
@@ -182,6 +232,7 @@ def engagement_detail(request, pk):
     rater = permissions.score_rater(roles)
     # What the mid-point rule needs (the portals annotate the same two figures).
     engagement.sessions_used = counts["used"]
+    engagement.development_started = counts["development_started"]
     engagement.reports_started = sum(r.status != SponsorReport.Status.CLOSED for r in reports)
     if closing_review:
         privacy.confidential_views_log(
@@ -217,8 +268,6 @@ def engagement_detail(request, pk):
             "session_view": session_view,
             "sessions": sessions,
             "counts": counts,
-            "can_view_summaries": permissions.can_view_shared_summaries(roles),
-            "can_view_private_notes": permissions.can_view_private_notes(roles),
             "reports": reports,
             "can_view_reports": bool(permissions.report_statuses_visible(roles)),
             "can_start_report": permissions.can_write_reports(roles)

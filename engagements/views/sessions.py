@@ -29,7 +29,6 @@ from ..forms import (
     validate_plausible_year,
 )
 from ..models import CalendarFeed, CoachingSession, Role
-from ..permissions import SessionView
 from ..services import sessions as service
 from ..templatetags.coaching import hours
 from ..templatetags.french_dates import date
@@ -74,8 +73,7 @@ def _render_schedule(
     is_coach = permissions.can_manage_sessions(roles)
     schedule = list(selectors.schedule_for(engagement, roles))
     # The full view lists every session: the counts come from the list.
-    full = permissions.session_view(roles) == SessionView.FULL
-    counts = selectors.session_counts(engagement, sessions=schedule if full else None)
+    counts = selectors.session_counts(engagement, roles, schedule)
     remaining = engagement.sessions_contracted - counts["used"] - counts["planned"]
     kinds = _kinds(engagement)
     defaults = {

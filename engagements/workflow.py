@@ -434,10 +434,10 @@ def move_for_booking(engagement, kind):
 
 def display_order(status):
     """Open engagements in workflow order, then the ended ones."""
-    return _ORDER[status]
+    return _POSITIONS[status]
 
 
-_ORDER = {status: position for position, status in enumerate(Status.values)}
+_POSITIONS = {status: position for position, status in enumerate(Status.values)}
 
 
 # The five steps of DOMAIN.md, each with the states during which it is the

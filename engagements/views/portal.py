@@ -21,7 +21,7 @@ PORTAL_URLS = {
     Role.HR: "hr_portal",
 }
 HR_PAGE_SIZE = 25
-ENDED_PAGE_SIZE = 20
+ENDED_PAGE_SIZE = 10
 # The coach's engagements in progress, those waiting for him first, by pages;
 # his to-do card shows the first few of those waiting.
 OPEN_PAGE_SIZE = 25

@@ -3,6 +3,7 @@
 from django.contrib import messages
 from django.core.exceptions import NON_FIELD_ERRORS
 from django.http import Http404
+from django.urls import reverse
 
 from .. import permissions, selectors
 from ..models import Engagement
@@ -21,6 +22,16 @@ def engagement_for_rule(request, pk, *, rule):
     if not rule(roles):
         raise Http404
     return engagement, roles
+
+
+def session_urls(engagement):
+    """
+    Each session's page address from its id, for lists of sessions: one
+    ``reverse()`` for the whole list, the id put where the pattern has it.
+    """
+    head, marker, tail = reverse("session_detail", args=[engagement.pk, 0]).rpartition("/0/")
+    assert marker, "session_detail ends with the session's id"
+    return lambda pk: f"{head}/{pk}/{tail}"
 
 
 def show_refusal(request, error, *, form=None):

@@ -7,7 +7,6 @@ from django.core.exceptions import ValidationError
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.template.defaultfilters import capfirst
-from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
@@ -26,7 +25,7 @@ from ..services.engagements import (
     engagement_withdraw,
 )
 from ..templatetags.french_dates import date
-from .common import engagement_for_rule, show_refusal
+from .common import engagement_for_rule, session_urls, show_refusal
 
 
 def _person(data, prefix):
@@ -183,13 +182,13 @@ def _schedule(engagement, sessions, roles):
             labels[key] = getattr(session, f"get_{field}_display")()
         return labels[key]
 
-    prefix = reverse("sessions", args=[engagement.pk])
+    url = session_urls(engagement)
     for session in sessions:
         local = timezone.localtime(session.starts_at)
         session.iso = local.isoformat()
         session.kind_label = capfirst(label(session, "kind"))
         if view == SessionView.FULL:
-            session.url = f"{prefix}{session.pk}/"
+            session.url = url(session.pk)
             session.when = capfirst(date(local, "l j F Y, H:i"))
             session.status_label = capfirst(label(session, "status"))
             session.format_label = label(session, "format")

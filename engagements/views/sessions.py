@@ -33,7 +33,7 @@ from ..services import sessions as service
 from ..templatetags.coaching import hours
 from ..templatetags.french_dates import date
 from .common import engagement_for_rule as _engagement_for
-from .common import show_refusal
+from .common import session_urls, show_refusal
 
 
 def _kinds(engagement):
@@ -46,16 +46,13 @@ def _schedule_rows(engagement, sessions):
     ``date``, ``capfirst`` and ``hours`` filters), without a template
     variable, a filter and a ``{% url %}`` per value and per session.
     """
-    # One address reversed; each session's is it with the session's id.
-    address = reverse("session_detail", args=[engagement.pk, 0])
-    assert address.endswith("/0/")
-    prefix = address[:-2]
+    url = session_urls(engagement)
     rows = []
     for session in sessions:
         start = timezone.localtime(session.starts_at)
         rows.append(
             {
-                "url": f"{prefix}{session.pk}/",
+                "url": url(session.pk),
                 "datetime": start.isoformat(),  # the date filter's "c"
                 "when": capfirst(date(start, "l j F Y, H:i")),
                 "kind": capfirst(session.get_kind_display()),

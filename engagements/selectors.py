@@ -54,17 +54,6 @@ from .permissions import SessionView
 # -- engagements --------------------------------------------------------------
 
 
-def _base(queryset):
-    return queryset.select_related(
-        "organization", "coach__user", "coachee", "sponsor"
-    ).prefetch_related(
-        Prefetch(
-            "organization__hr_memberships",
-            queryset=HRMembership.objects.only("id", "user_id", "organization_id"),
-        )
-    )
-
-
 def active_coach(user):
     """The user's coach profile if they coach for the practice now; None otherwise."""
     return Coach.objects.filter(user=user, is_active=True).first()

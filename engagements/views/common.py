@@ -3,10 +3,13 @@
 from django.contrib import messages
 from django.core.exceptions import NON_FIELD_ERRORS
 from django.http import Http404
+from django.template.defaultfilters import capfirst
 from django.urls import reverse
+from django.utils import timezone
 
 from .. import permissions, selectors
 from ..models import Engagement
+from ..templatetags.french_dates import date
 
 
 def engagement_for_rule(request, pk, *, rule):
@@ -32,6 +35,22 @@ def session_urls(engagement):
     head, marker, tail = reverse("session_detail", args=[engagement.pk, 0]).rpartition("/0/")
     assert marker, "session_detail ends with the session's id"
     return lambda pk: f"{head}/{pk}/{tail}"
+
+
+def label_schedule(engagement, sessions):
+    """
+    What every list of an engagement's sessions shows of each, set on it once
+    here rather than by template tags and filters per row: its page's address
+    (``url``), its start (``iso``, and ``when`` written out) and its kind.
+    """
+    url = session_urls(engagement)
+    for session in sessions:
+        start = timezone.localtime(session.starts_at)
+        session.url = url(session.pk)
+        session.iso = start.isoformat()
+        session.when = capfirst(date(start, "l j F Y, H:i"))
+        session.kind_label = capfirst(session.get_kind_display())
+    return sessions
 
 
 def show_refusal(request, error, *, form=None):

@@ -25,7 +25,7 @@ from ..services.engagements import (
     engagement_withdraw,
 )
 from ..templatetags.french_dates import date
-from .common import engagement_for_rule, session_urls, show_refusal
+from .common import engagement_for_rule, label_schedule, show_refusal
 
 
 def _person(data, prefix):
@@ -166,37 +166,26 @@ def _listed(queryset):
 
 def _schedule(engagement, sessions, roles):
     """
-    What each row of the schedule shows, worked out once here (one reverse()
-    for every link, each label translated once, the summary and the note when
-    the person may read them) rather than by template tags and filters for
-    every row. Only the fields ``sessions_for`` loaded for ``roles`` are read.
+    What each row of the schedule shows, worked out once here rather than by
+    template tags and filters for every row (``label_schedule``); the summary
+    and the note when the person may read them. The sponsor's list (dates of
+    the meetings he attends) reads only the fields ``sessions_for`` loaded.
     """
-    view = permissions.session_view(roles)
-    summaries = permissions.can_view_shared_summaries(roles)
-    notes = permissions.can_view_private_notes(roles)
-    labels = {}
-
-    def label(session, field):
-        key = (field, getattr(session, field))
-        if key not in labels:
-            labels[key] = getattr(session, f"get_{field}_display")()
-        return labels[key]
-
-    url = session_urls(engagement)
-    for session in sessions:
-        local = timezone.localtime(session.starts_at)
-        session.iso = local.isoformat()
-        session.kind_label = capfirst(label(session, "kind"))
-        if view == SessionView.FULL:
-            session.url = url(session.pk)
-            session.when = capfirst(date(local, "l j F Y, H:i"))
-            session.status_label = capfirst(label(session, "status"))
-            session.format_label = label(session, "format")
+    if permissions.session_view(roles) == SessionView.FULL:
+        summaries = permissions.can_view_shared_summaries(roles)
+        notes = permissions.can_view_private_notes(roles)
+        for session in label_schedule(engagement, sessions):
+            session.status_label = capfirst(session.get_status_display())
+            session.format_label = session.get_format_display()
             session.summary = getattr(session, "shared_summary", None) if summaries else None
             session.note = getattr(session, "private_note", None) if notes else None
-        else:
-            session.day = date(local, "j F Y")
-            session.time = date(local, "H:i")
+        return
+    for session in sessions:
+        start = timezone.localtime(session.starts_at)
+        session.iso = start.isoformat()
+        session.kind_label = capfirst(session.get_kind_display())
+        session.day = date(start, "j F Y")
+        session.time = date(start, "H:i")
 
 
 @require_GET

@@ -6,7 +6,6 @@ from django.contrib.auth.decorators import login_not_required
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.template.defaultfilters import capfirst
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.cache import get_conditional_response
@@ -31,9 +30,8 @@ from ..forms import (
 from ..models import CalendarFeed, CoachingSession, Role
 from ..services import sessions as service
 from ..templatetags.coaching import hours
-from ..templatetags.french_dates import date
 from .common import engagement_for_rule as _engagement_for
-from .common import session_urls, show_refusal
+from .common import label_schedule, show_refusal
 
 
 def _kinds(engagement):
@@ -41,27 +39,10 @@ def _kinds(engagement):
 
 
 def _schedule_rows(engagement, sessions):
-    """
-    What the schedule lists of each session, as its template wrote it (the
-    ``date``, ``capfirst`` and ``hours`` filters), without a template
-    variable, a filter and a ``{% url %}`` per value and per session.
-    """
-    url = session_urls(engagement)
-    rows = []
-    for session in sessions:
-        start = timezone.localtime(session.starts_at)
-        rows.append(
-            {
-                "url": url(session.pk),
-                "datetime": start.isoformat(),  # the date filter's "c"
-                "when": capfirst(date(start, "l j F Y, H:i")),
-                "kind": capfirst(session.get_kind_display()),
-                "length": hours(session.duration_minutes),
-                "status": session.get_status_display(),
-                "late": session.cancelled_late,
-            }
-        )
-    return rows
+    """The schedule's rows (``label_schedule``), each with its length written out."""
+    for session in label_schedule(engagement, sessions):
+        session.length = hours(session.duration_minutes)
+    return sessions
 
 
 def _render_schedule(

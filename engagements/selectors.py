@@ -403,12 +403,22 @@ def portal_ended_engagements(user, role):
 
 
 def upcoming_sessions_for_coach(user, *, days=7):
+    """The coach's meetings of the next ``days``: when, what, and with whom (nothing else)."""
     now = timezone.now()
     return (
         CoachingSession.objects.filter(engagement__coach__user=user)
         .upcoming(now)
         .filter(starts_at__lt=now + timedelta(days=days))
-        .select_related("engagement__coachee", "engagement__organization")
+        .select_related("engagement__coachee")
+        .only(
+            "starts_at",
+            "kind",
+            "format",
+            "engagement__id",
+            "engagement__coachee__first_name",
+            "engagement__coachee__last_name",
+            "engagement__coachee__email",
+        )
         .order_by("starts_at")
     )
 

@@ -37,19 +37,25 @@ def session_urls(engagement):
     return lambda pk: f"{head}/{pk}/{tail}"
 
 
-def label_schedule(engagement, sessions):
+def label_sessions(sessions, *, when="l j F Y, H:i"):
     """
-    What every list of an engagement's sessions shows of each, set on it once
-    here rather than by template tags and filters per row: its page's address
-    (``url``), its start (``iso``, and ``when`` written out) and its kind.
+    What every list of sessions shows of each, set on it once here rather
+    than by template tags and filters per row: its start (``iso``, and
+    ``when`` written out in the ``when`` format) and its kind.
     """
-    url = session_urls(engagement)
     for session in sessions:
         start = timezone.localtime(session.starts_at)
-        session.url = url(session.pk)
         session.iso = start.isoformat()
-        session.when = capfirst(date(start, "l j F Y, H:i"))
+        session.when = capfirst(date(start, when))
         session.kind_label = capfirst(session.get_kind_display())
+    return sessions
+
+
+def label_schedule(engagement, sessions):
+    """An engagement's sessions labelled (``label_sessions``), each with its page's ``url``."""
+    url = session_urls(engagement)
+    for session in label_sessions(sessions):
+        session.url = url(session.pk)
     return sessions
 
 

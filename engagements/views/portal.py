@@ -3,6 +3,7 @@
 from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import redirect, render
+from django.template.defaultfilters import capfirst
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET
@@ -13,6 +14,8 @@ from ..middleware import portals_refresh
 from ..models import (
     Role,
 )
+from ..templatetags.french_dates import date
+from .common import label_sessions
 
 PORTAL_URLS = {
     Role.COACH: "coach_portal",
@@ -63,10 +66,14 @@ def _portal_lists(request, role):
 
 
 def _linked(*lists):
-    """The engagements of ``lists`` each with the URL of its next step (those shown only)."""
+    """
+    The engagements of ``lists`` (those shown only) each with the URL of its
+    next step and its state's label (written once here, not by a filter per row).
+    """
     for engagements in lists:
         for engagement in engagements:
             engagement.next_url = _next_step_url(engagement)
+            engagement.status_label = capfirst(engagement.get_status_display())
     return lists
 
 
@@ -110,12 +117,26 @@ def _render_portal(request, role, template, context):
     return render(request, template, {"portal": role, **context})
 
 
+def _upcoming(sessions, *, when="l j F Y, H:i"):
+    """Meetings to come, each with its labels (``label_sessions``) and its format's."""
+    sessions = label_sessions(list(sessions), when=when)
+    for session in sessions:
+        session.format_label = session.get_format_display()
+    return sessions
+
+
 @require_GET
 def coach_portal(request):
     open_engagements, ended = _portal_lists(request, Role.COACH)
     to_do = [e for e in open_engagements if e.next.urgent]
     open_page = Paginator(open_engagements, OPEN_PAGE_SIZE).get_page(request.GET.get("open"))
     _linked(to_do[:TO_DO_SHOWN], open_page, ended)
+    # The next session of each row, written out once here (not by filters per row).
+    for engagement in open_page:
+        if engagement.next_session_at:
+            start = timezone.localtime(engagement.next_session_at)
+            engagement.next_session_iso = start.isoformat()
+            engagement.next_session_label = date(start, "D j N, H:i")
     return _render_portal(
         request,
         Role.COACH,
@@ -126,7 +147,9 @@ def coach_portal(request):
             "ended_engagements": ended,
             "to_do": to_do[:TO_DO_SHOWN],
             "to_do_count": len(to_do),
-            "upcoming_sessions": selectors.upcoming_sessions_for_coach(request.user),
+            "upcoming_sessions": _upcoming(
+                selectors.upcoming_sessions_for_coach(request.user), when="l j F, H:i"
+            ),
         },
     )
 
@@ -141,7 +164,7 @@ def coachee_portal(request):
         {
             "open_engagements": open_engagements,
             "ended_engagements": ended,
-            "upcoming_sessions": selectors.upcoming_sessions_for_coachee(request.user),
+            "upcoming_sessions": _upcoming(selectors.upcoming_sessions_for_coachee(request.user)),
         },
     )
 

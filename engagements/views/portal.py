@@ -190,6 +190,12 @@ def hr_portal(request):
         request.GET.get("page")
     )
     page.object_list = selectors.with_portal_figures(page.object_list, Role.HR, request.user)
+    # Each row's state and period written out once here, not by filters per row.
+    for engagement in page.object_list:
+        engagement.status_label = capfirst(engagement.get_status_display())
+        engagement.period = " → ".join(
+            date(day, "SHORT_DATE_FORMAT") for day in (engagement.start_date, engagement.end_date)
+        )
     return _render_portal(
         request,
         Role.HR,

@@ -438,6 +438,10 @@ PAGES = [
     ("session page (coach)", "coach", "session_detail", "session", True),
     ("report page (sponsor)", "sponsor", "report_detail", "report", True),
     ("report page (coach)", "coach", "report_detail", "report", True),
+    ("report page (coachee)", "coachee", "report_detail", "report", True),
+    ("new report page (coach)", "coach", "report_new", "active", True),
+    ("report draft page (coach)", "coach", "report_edit", "draft_report", True),
+    ("closing review start page (coach)", "coach", "closing_start", "active", True),
     ("baseline scores page (coachee)", "coachee", "baseline_scores", "active", True),
     ("synthesis page, closing (coach)", "coach", "synthesis", "closing", True),
     ("synthesis page, completed (sponsor)", "sponsor", "synthesis", "completed", True),
@@ -452,8 +456,9 @@ def _arguments(t, record):
         return []
     if record == "feed":
         return [t.feeds[t.coach.pk]]
-    if record in ("session", "report"):
-        return [t.active.pk, getattr(t, record).pk]
+    if record in ("session", "report", "draft_report"):
+        found = getattr(t, record)
+        return [found.engagement_id, found.pk]
     return [getattr(t, record).pk]
 
 

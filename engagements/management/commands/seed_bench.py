@@ -173,6 +173,7 @@ class Targets:
     completed: Engagement
     closing: Engagement
     report: SponsorReport
+    draft_report: SponsorReport
     session: CoachingSession
     feeds: dict = field(default_factory=dict)
 
@@ -189,6 +190,7 @@ def targets():
         completed=mine.filter(status=Status.COMPLETED).first(),
         closing=mine.filter(status=Status.CLOSING).first(),
         report=active.reports.filter(status=SponsorReport.Status.RELEASED).first(),
+        draft_report=active.reports.filter(status=SponsorReport.Status.DRAFT).first(),
         session=active.sessions.filter(kind=Kind.DEVELOPMENT, status=SessionStatus.HELD).first(),
         feeds={
             feed.user_id: feed.token

@@ -801,18 +801,19 @@ def invitation_statuses(engagement, roles):
     For the coach: whether the coachee and the sponsor accepted their
     invitation (chose a password), when it last went out, and when it may be
     sent again (one resend per person and hour). Nobody else sees it. One
-    query, whatever the number of invitations sent.
+    query, whatever the number of invitations sent, and none once both
+    accepted (then only that is shown).
     """
     if not permissions.can_manage_engagement(roles):
         return []
     from .services.accounts import INVITATION_RESEND_INTERVAL
 
     people = {role: engagement.party_for(role) for role in (Role.COACHEE, Role.SPONSOR)}
+    # Django asks the database nothing for an empty ``__in``.
+    waiting = [person.pk for person in people.values() if not person.has_usable_password()]
     sent = {
         row["recipient_id"]: row
-        for row in Notification.objects.filter(
-            recipient__in=[p.pk for p in people.values()], key__startswith="invitation:"
-        )
+        for row in Notification.objects.filter(recipient__in=waiting, key__startswith="invitation:")
         .values("recipient_id")
         .annotate(
             last_sent_at=Max("sent_at"),

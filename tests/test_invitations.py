@@ -146,3 +146,13 @@ def test_the_invitations_cost_one_query_whatever_was_sent(client, engagement, co
     with CaptureQueriesContext(connection) as many:
         client.get(engagement.get_absolute_url())
     assert len(many) == len(few)
+
+
+def test_once_both_accepted_the_invitations_cost_no_query(client, engagement, coach):
+    client.force_login(coach)
+    client.get(engagement.get_absolute_url())  # warm the session
+    with CaptureQueriesContext(connection) as queries:
+        page = client.get(engagement.get_absolute_url()).content.decode()
+    assert not [q for q in queries if "engagements_notification" in q["sql"]]
+    parties = page[page.index('id="parties-title"') :].split("</section>")[0]
+    assert parties.count("✓") == 2

@@ -101,16 +101,25 @@ def objective_series(scores, milestones) -> dict[str, list[int | None]]:
 
 
 def progress_chart(
-    *, title: str, milestones: list[Milestone], series: dict[str, list[int | None]]
+    *,
+    title: str,
+    milestones: list[Milestone],
+    series: dict[str, list[int | None]],
+    key: int | str | None = None,
 ) -> SafeString:
-    """An inline ``<svg>`` of the ``series`` (as built by ``objective_series``)."""
+    """
+    An inline ``<svg>`` of the ``series`` (as built by ``objective_series``).
+    Its ids (for the title and description) come from ``key``, unique on the
+    page (an objective's id): the same chart is the same markup, so a PDF
+    made of it can be reused (``pdf.reused_pdf``). Without one, they are random.
+    """
     milestones = list(milestones)
     series = series or {}
     values = {rater: _aligned(series.get(rater), len(milestones)) for rater in RATERS}
     labels = _rater_labels()
     band = (PLOT_RIGHT - PLOT_LEFT) / max(len(milestones), 1)
     xs = [PLOT_LEFT + band * (index + 0.5) for index in range(len(milestones))]
-    chart_id = f"progress-chart-{uuid4().hex[:12]}"
+    chart_id = f"progress-chart-{uuid4().hex[:12] if key is None else key}"
 
     longest = max((len(milestone.label) for milestone in milestones), default=1)
     tick_font = max(8.0, min(FONT_SIZE, (band - 6) / (longest * CHAR_WIDTH)))
@@ -446,6 +455,7 @@ def objective_charts(objectives, reports, *, closing=False) -> list[ObjectiveCha
                 title=objective.title,
                 milestones=milestones,
                 series=objective_series(objective.scores.all(), milestones),
+                key=objective.pk,
             ),
         )
         for objective in objectives

@@ -1,9 +1,14 @@
 """PDF documents rendered from templates in ``templates/pdf/`` with WeasyPrint."""
 
 import functools
+import hashlib
 
+from django.core.cache import cache
 from django.template.loader import render_to_string
 from django.utils import translation
+
+# A document rendered on request is kept this long for its next download.
+RENDERED_PDF_SECONDS = 24 * 60 * 60
 
 
 @functools.cache
@@ -31,6 +36,18 @@ def html_to_pdf(html) -> bytes:
 
 def render_pdf(template_name, context, *, language="fr") -> bytes:
     return html_to_pdf(render_html(template_name, context, language=language))
+
+
+def reused_pdf(html) -> bytes:
+    """
+    The PDF of ``html``, rendered once and reused (``CACHES``) while the
+    document stays the same: for documents rendered on each download. The key
+    is the SHA-256 of the HTML, which holds everything the PDF shows (styles
+    and charts are inline; nothing is fetched), so any change to the content
+    is another key: a stale document can never be served.
+    """
+    key = f"pdf:{hashlib.sha256(html.encode()).hexdigest()}"
+    return cache.get_or_set(key, lambda: html_to_pdf(html), RENDERED_PDF_SECONDS)
 
 
 def convention_html(terms, *, final=None) -> str:

@@ -337,3 +337,16 @@ def test_the_chart_prints_with_weasyprint(caplog):
     text = PdfReader(io.BytesIO(pdf)).pages[0].extract_text()
     assert text.count("Coachee (self-assessment)") == 2
     assert "Report 2" in text and "No score yet" in text
+
+
+def test_a_chart_keyed_by_its_objective_is_the_same_markup_each_time():
+    """So that a document made of it is the same document (``pdf.reused_pdf``)."""
+    made = [
+        progress_chart(
+            title="Delegate more", milestones=milestones(), series={"coachee": [0]}, key=7
+        )
+        for _ in range(2)
+    ]
+
+    assert made[0] == made[1]
+    assert parse(made[0]).find(f"{SVG}title").get("id") == "progress-chart-7-title"

@@ -1543,3 +1543,28 @@ def test_a_reports_pdf_shows_what_the_sponsor_may_see_as_of_that_report(released
     assert not ObjectiveScore.objects.filter(
         permissions.report_document_scores(released), report=later
     ).exists()
+
+
+def test_a_reports_pdf_is_rendered_once_while_what_it_shows_stays_the_same(
+    client, released, sponsor, monkeypatch
+):
+    """Downloaded again, the same document from the cache; a score given since, a new one."""
+    from django.core.cache import cache
+
+    from engagements import pdf
+
+    rendered = []
+    render = pdf.html_to_pdf
+    monkeypatch.setattr(pdf, "html_to_pdf", lambda html: rendered.append(html) or render(html))
+    cache.clear()
+    client.force_login(sponsor)
+    first = client.get(url("report_pdf", released)).content
+    assert client.get(url("report_pdf", released)).content == first
+    assert len(rendered) == 1
+    service.report_scores_give(
+        report=released, sponsor=sponsor, scores=every(released.engagement, -1)
+    )
+    changed = client.get(url("report_pdf", released)).content
+    assert len(rendered) == 2
+    assert changed != first and rendered[0] != rendered[1]
+    assert AuditEvent.objects.filter(action=AuditEvent.Action.DOWNLOAD).count() == 3

@@ -33,7 +33,7 @@ from ..models import (
     SponsorReport,
     User,
 )
-from ..pdf import render_pdf
+from ..pdf import render_html, reused_pdf
 
 Status = SponsorReport.Status
 Milestone = ObjectiveScore.Milestone
@@ -417,13 +417,16 @@ def report_document(*, engagement, report, language) -> bytes:
         for r in selectors.reports_for(engagement, {Role.SPONSOR})
         if r.period_end < report.period_end or r.pk == report.pk
     ]
-    return render_pdf(
-        "pdf/report.html",
-        {
-            "engagement": engagement,
-            "report": report,
-            "entries": report.objective_progress.all(),
-            "charts": charts.objective_charts(objectives, reports_so_far),
-        },
-        language=language,
+    # Rendered once per content (a score given since makes another document).
+    return reused_pdf(
+        render_html(
+            "pdf/report.html",
+            {
+                "engagement": engagement,
+                "report": report,
+                "entries": report.objective_progress.all(),
+                "charts": charts.objective_charts(objectives, reports_so_far),
+            },
+            language=language,
+        )
     )

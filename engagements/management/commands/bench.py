@@ -442,9 +442,12 @@ PAGES = [
     ("new report page (coach)", "coach", "report_new", "active", True),
     ("report draft page (coach)", "coach", "report_edit", "draft_report", True),
     ("closing review start page (coach)", "coach", "closing_start", "active", True),
+    # Rendered on the first download, then reused while its content is the same.
+    ("report PDF, downloaded again (sponsor)", "sponsor", "report_pdf", "report", True),
     ("baseline scores page (coachee)", "coachee", "baseline_scores", "active", True),
     ("synthesis page, closing (coach)", "coach", "synthesis", "closing", True),
     ("synthesis page, completed (sponsor)", "sponsor", "synthesis", "completed", True),
+    ("final synthesis PDF (sponsor)", "sponsor", "synthesis_pdf", "sponsor_synthesis", True),
     ("closing scores page (sponsor)", "sponsor", "closing_scores", "closing", True),
     ("privacy page (coachee)", "coachee", "privacy", None, True),
     ("coach's calendar feed (.ics)", None, "calendar_feed", "feed", True),
@@ -456,6 +459,8 @@ def _arguments(t, record):
         return []
     if record == "feed":
         return [t.feeds[t.coach.pk]]
+    if record == "sponsor_synthesis":
+        return [t.completed.pk, "sponsor"]
     if record in ("session", "report", "draft_report"):
         found = getattr(t, record)
         return [found.engagement_id, found.pk]

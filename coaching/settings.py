@@ -258,8 +258,9 @@ SECURE_CSP = {
 
 # Celery. With no broker configured, tasks run in-process (eager) so that
 # `make run` needs nothing else; production and CI use Redis.
-# The cache (built calendar feeds): in-process by default; shared by every
-# web worker with CACHE_URL, e.g. rediscache://127.0.0.1:6379/1.
+# The cache (built calendar feeds, report PDFs rendered in the last day):
+# in-process by default; shared by every web worker with CACHE_URL, e.g.
+# rediscache://127.0.0.1:6379/1.
 CACHES = {"default": env.cache_url("CACHE_URL", default="locmemcache://")}
 
 CELERY_BROKER_URL = env("CELERY_BROKER_URL", default=env("REDIS_URL", default=""))

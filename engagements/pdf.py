@@ -38,16 +38,21 @@ def render_pdf(template_name, context, *, language="fr") -> bytes:
     return html_to_pdf(render_html(template_name, context, language=language))
 
 
-def reused_pdf(html) -> bytes:
+def reused_pdf(html: str) -> bytes:
     """
     The PDF of ``html``, rendered once and reused (``CACHES``) while the
     document stays the same: for documents rendered on each download. The key
     is the SHA-256 of the HTML, which holds everything the PDF shows (styles
-    and charts are inline; nothing is fetched), so any change to the content
-    is another key: a stale document can never be served.
+    and charts are inline; nothing is fetched), with the renderer's version:
+    any change to the content is another key, so a document never shows
+    anything but what its HTML says now.
     """
-    key = f"pdf:{hashlib.sha256(html.encode()).hexdigest()}"
-    return cache.get_or_set(key, lambda: html_to_pdf(html), RENDERED_PDF_SECONDS)
+    from weasyprint import __version__ as renderer
+
+    digest = hashlib.sha256(html.encode()).hexdigest()
+    return cache.get_or_set(
+        f"pdf:{renderer}:{digest}", lambda: html_to_pdf(html), RENDERED_PDF_SECONDS
+    )
 
 
 def convention_html(terms, *, final=None) -> str:

@@ -1549,14 +1549,11 @@ def test_a_reports_pdf_is_rendered_once_while_what_it_shows_stays_the_same(
     client, released, sponsor, monkeypatch
 ):
     """Downloaded again, the same document from the cache; a score given since, a new one."""
-    from django.core.cache import cache
-
     from engagements import pdf
 
     rendered = []
     render = pdf.html_to_pdf
     monkeypatch.setattr(pdf, "html_to_pdf", lambda html: rendered.append(html) or render(html))
-    cache.clear()
     client.force_login(sponsor)
     first = client.get(url("report_pdf", released)).content
     assert client.get(url("report_pdf", released)).content == first

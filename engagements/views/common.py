@@ -37,16 +37,16 @@ def session_urls(engagement):
     return lambda pk: f"{head}/{pk}/{tail}"
 
 
-def label_sessions(sessions, *, when="l j F Y, H:i"):
+def label_sessions(sessions, *, date_format="l j F Y, H:i"):
     """
     What every list of sessions shows of each, set on it once here rather
     than by template tags and filters per row: its start (``iso``, and
-    ``when`` written out in the ``when`` format) and its kind.
+    ``when`` written out in ``date_format``) and its kind.
     """
     for session in sessions:
         start = timezone.localtime(session.starts_at)
         session.iso = start.isoformat()
-        session.when = capfirst(date(start, when))
+        session.when = capfirst(date(start, date_format))
         session.kind_label = capfirst(session.get_kind_display())
     return sessions
 

@@ -117,9 +117,12 @@ def _render_portal(request, role, template, context):
     return render(request, template, {"portal": role, **context})
 
 
-def _upcoming(sessions, *, when="l j F Y, H:i"):
-    """Meetings to come, each with its labels (``label_sessions``) and its format's."""
-    sessions = label_sessions(list(sessions), when=when)
+def _upcoming(sessions, *, date_format="l j F Y, H:i"):
+    """
+    Meetings to come, each with its labels (``label_sessions``) and its
+    format's (not every list of sessions loads the format).
+    """
+    sessions = label_sessions(list(sessions), date_format=date_format)
     for session in sessions:
         session.format_label = session.get_format_display()
     return sessions
@@ -148,7 +151,7 @@ def coach_portal(request):
             "to_do": to_do[:TO_DO_SHOWN],
             "to_do_count": len(to_do),
             "upcoming_sessions": _upcoming(
-                selectors.upcoming_sessions_for_coach(request.user), when="l j F, H:i"
+                selectors.upcoming_sessions_for_coach(request.user), date_format="l j F, H:i"
             ),
         },
     )

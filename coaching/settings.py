@@ -118,11 +118,15 @@ else:
     # Parameters bound by the server and prepared statements: a query run
     # again on a connection (the same page, another person) skips planning,
     # most of the cost of a join of five tables. Behind a pooler in transaction
-    # mode without prepared statements, set DB_PREPARED_STATEMENTS=0.
+    # mode, set DB_PREPARED_STATEMENTS=0, DB_SERVER_SIDE_CURSORS=0 (the
+    # export reads its conventions through a cursor) and DB_CONN_MAX_AGE=0.
     if env.bool("DB_PREPARED_STATEMENTS", default=True):
         DATABASES["default"].setdefault("OPTIONS", {}).update(
             {"server_side_binding": True, "prepare_threshold": 5}
         )
+    DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"] = not env.bool(
+        "DB_SERVER_SIDE_CURSORS", default=True
+    )
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "engagements.User"

@@ -11,15 +11,26 @@ SETTINGS = (ROOT / "coaching" / "settings.py").read_text()
 
 
 def test_compose_has_the_production_services():
-    assert set(COMPOSE["services"]) == {"web", "worker", "beat", "postgres", "redis"}
+    assert set(COMPOSE["services"]) == {"migrate", "web", "worker", "beat", "postgres", "redis"}
     assert "gunicorn coaching.wsgi" in COMPOSE["services"]["web"]["command"]
     assert COMPOSE["services"]["worker"]["command"].startswith("celery -A coaching worker")
     assert COMPOSE["services"]["beat"]["command"].startswith("celery -A coaching beat")
 
 
 def test_app_services_share_one_configuration():
-    environments = [COMPOSE["services"][name]["environment"] for name in ("web", "worker", "beat")]
-    assert environments[0] == environments[1] == environments[2]
+    names = ("migrate", "web", "worker", "beat")
+    environments = [COMPOSE["services"][name]["environment"] for name in names]
+    assert all(environment == environments[0] for environment in environments)
+
+
+def test_app_processes_start_once_migrations_have_run():
+    """No connection kept across a schema change holds a stale prepared statement."""
+    assert COMPOSE["services"]["migrate"]["command"] == "python manage.py migrate --no-input"
+    assert COMPOSE["services"]["migrate"]["restart"] == "no"
+    for name in ("web", "worker", "beat"):
+        assert "migrate" not in COMPOSE["services"][name]["command"]
+        needs = COMPOSE["services"][name]["depends_on"]
+        assert needs["migrate"] == {"condition": "service_completed_successfully"}
 
 
 def test_every_variable_given_to_the_app_is_read_by_the_settings():

@@ -168,8 +168,9 @@ def _schedule(engagement, sessions, roles):
     """
     What each row of the schedule shows, worked out once here rather than by
     template tags and filters for every row (``label_schedule``); the summary
-    and the note when the person may read them. The sponsor's list (dates of
-    the meetings he attends) reads only the fields ``sessions_for`` loaded.
+    and the note when the person may read them. The sponsor's list (the dates
+    of the planned sessions, ``permissions.sessions_seen_by_sponsor``) reads
+    only the fields ``sessions_for`` loaded.
     """
     if permissions.session_view(roles) == SessionView.FULL:
         summaries = permissions.can_view_shared_summaries(roles)

@@ -581,12 +581,16 @@ def closing_review_for(engagement, roles):
     (and then only its shared parts, which the templates show). None otherwise.
     """
     statuses = permissions.synthesis_statuses_visible(roles)
+    if Engagement.closing_review.is_cached(engagement):
+        # Loaded with the engagement (``engagement_for(with_closing_review=True)``):
+        # left on it only if the roles may see it, so that nothing later in the
+        # request (a template's ``engagement.closing_review``) reaches it.
+        review = getattr(engagement, "closing_review", None)
+        visible = review if review is not None and review.status in statuses else None
+        Engagement.closing_review.related.set_cached_value(engagement, visible)
+        return visible
     if not statuses:
         return None
-    if Engagement.closing_review.is_cached(engagement):
-        # Loaded with the engagement (``engagement_for(with_closing_review=True)``).
-        review = getattr(engagement, "closing_review", None)
-        return review if review is not None and review.status in statuses else None
     return ClosingReview.objects.filter(engagement=engagement, status__in=statuses).first()
 
 

@@ -218,3 +218,26 @@ def test_the_closing_review_loaded_with_the_engagement_is_filtered_as_when_asked
     without = factories.EngagementFactory(coach=engagement.coach)
     loaded = selectors.engagement_for(coach, without.pk, with_closing_review=True)
     assert selectors.closing_review_for(loaded, {"coach"}) is None
+
+
+@pytest.mark.parametrize(
+    ("persona", "status", "kept"),
+    [
+        ("coach", ClosingReview.Status.DRAFT, True),
+        ("coachee", ClosingReview.Status.DRAFT, False),
+        ("sponsor", ClosingReview.Status.VALIDATED, False),
+        ("sponsor", ClosingReview.Status.COMPLETED, True),
+        ("hr", ClosingReview.Status.COMPLETED, False),
+    ],
+    indirect=["persona"],
+)
+def test_the_page_leaves_no_closing_review_on_the_engagement_for_whom_may_not_see_it(
+    client, full, persona, status, kept
+):
+    """Loaded with the engagement, it is not reachable through it by a template either."""
+    ClosingReview.objects.filter(engagement=full).update(status=status)
+    client.force_login(persona)
+    response = client.get(full.get_absolute_url())
+    left = getattr(response.context["engagement"], "closing_review", None)
+    assert (left is not None) == kept
+    assert (response.context["closing_review"] is not None) == kept
